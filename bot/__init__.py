@@ -1,0 +1,1 @@
+"""The composition root: the Discord bot, process start-up and the ``frames`` CLI."""

@@ -1,0 +1,1 @@
+"""Subcommands of ``frames``, one module per command group."""

@@ -1,0 +1,1 @@
+"""FRAMES core: settings, database, capture pipeline, analysis. Imports nothing of discord or aiohttp."""

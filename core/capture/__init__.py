@@ -1,0 +1,1 @@
+"""Capture: the plain records that live capture and history imports share, and their pipeline."""

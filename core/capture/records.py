@@ -1,0 +1,55 @@
+"""Plain records of what happened in a chat, independent of discord.py and of export formats.
+
+A Discord gateway event, a DiscordChatExporter message and a Slack message all become a
+``MessageRecord`` at the edge; everything after that (classification, interface
+derivation, consent, storage) is shared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionRecord:
+    emoji: str
+    count: int
+    user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRecord:
+    file_name: str
+    size_bytes: int | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    id: int
+    channel_id: int  # the thread's id for messages in a thread
+    author_id: int
+    timestamp: dt.datetime
+    content: str
+    guild_id: int | None = None
+    parent_channel_id: int | None = None  # set when channel_id is a thread
+    author_name: str | None = None
+    author_is_bot: bool = False
+    kind: str = "default"  # default, reply, thread_created, member_join, pin, system...
+    edited_at: dt.datetime | None = None
+    reference_id: int | None = None  # the message replied to with the reply feature
+    referenced_channel_id: int | None = None  # for thread_created: the new thread's id
+    mention_user_ids: tuple[int, ...] = ()
+    mention_role_ids: tuple[int, ...] = ()
+    reactions: tuple[ReactionRecord, ...] = ()
+    attachments: tuple[AttachmentRecord, ...] = ()
+    embed_urls: tuple[str, ...] = ()
+    is_pinned: bool = False
+    is_dm: bool = False
+    source: str = "gateway"  # gateway, backfill, dce, slack
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_system(self) -> bool:
+        return self.kind not in ("default", "reply")

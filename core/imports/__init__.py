@@ -1,0 +1,1 @@
+"""History imports (DiscordChatExporter, Slack) into the shared capture records."""

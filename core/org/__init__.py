@@ -1,0 +1,1 @@
+"""Organisation: rosters, academic terms, channel mappings and outcomes."""

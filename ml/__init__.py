@@ -1,0 +1,1 @@
+"""Machine learning: features, training, MLflow registry, prediction, embeddings and search."""

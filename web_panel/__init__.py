@@ -1,0 +1,1 @@
+"""The researchers' aiohttp web panel and the project tools' webhook receivers."""
