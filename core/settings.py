@@ -30,7 +30,6 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
-        populate_by_name=True,
     )
 
     # --- conventional names, no prefix -------------------------------------------------

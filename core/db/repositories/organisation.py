@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import (
@@ -97,7 +97,7 @@ class OrganisationRepository:
         latest = (
             select(Consent.person_id, Consent.scope, Consent.status)
             .where(Consent.person_id.in_(person_ids))
-            .distinct(Consent.person_id, Consent.scope)
+            .ext(distinct_on(Consent.person_id, Consent.scope))
             .order_by(Consent.person_id, Consent.scope, Consent.recorded_at.desc(), Consent.id.desc())
         )
         return {(p, s): status for p, s, status in (await self.session.execute(latest)).all()}
