@@ -14,7 +14,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
 
 from core.db.embedded import EmbeddedPostgres
 from core.db.engine import Database, open_database
@@ -97,19 +96,30 @@ async def module_db(database_url: str) -> AsyncIterator[Database]:
         yield database
 
 
+# Seeded by migrations (registry defaults); tests that change them must restore them.
+PRESERVED_TABLES = ("alembic_version", "assessment_layers", "assessment_categories", "energy_loss_models")
+
+
+async def truncate_all(url: str) -> None:
+    """Empty every table but the migration-seeded ones."""
+    connection = await asyncpg.connect(url)
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND NOT (tablename = ANY($1::text[]))",
+            list(PRESERVED_TABLES),
+        )
+        names = ", ".join(f'"{row[0]}"' for row in tables)
+        await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
 @pytest.fixture
-async def db(module_db: Database) -> AsyncIterator[Database]:
+async def db(module_db: Database, database_url: str) -> AsyncIterator[Database]:
     """The module's database, emptied after the test."""
     yield module_db
-    async with module_db.engine.begin() as connection:
-        tables = await connection.scalars(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )
-        )
-        names = ", ".join(f'"{name}"' for name in tables.all())
-        await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await truncate_all(database_url)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ async def _audit(db: Database, action: str, **details: object) -> None:
 
 
 @db_group.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def upgrade(revision: str) -> None:
     """Upgrade the schema to REVISION (default: the latest)."""
     settings = load_settings()

@@ -37,7 +37,7 @@ async def _run(database: Database, settings: Settings, action: Callable[[Config]
         await connection.run_sync(run_with)
 
 
-async def upgrade(database: Database, settings: Settings, revision: str = "head") -> None:
+async def upgrade(database: Database, settings: Settings, revision: str = "heads") -> None:
     await _run(database, settings, lambda config: command.upgrade(config, revision))
 
 
@@ -46,11 +46,14 @@ async def downgrade(database: Database, settings: Settings, revision: str) -> No
 
 
 async def current_revision(database: Database) -> str | None:
+    """The applied revision(s), comma-separated when branches are applied side by side."""
     async with database.engine.connect() as connection:
-        return await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        heads = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_heads()
         )
+    return ",".join(sorted(heads)) or None
 
 
 def head_revision(settings: Settings) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+    heads = ScriptDirectory.from_config(alembic_config(settings)).get_heads()
+    return ",".join(sorted(heads)) or None

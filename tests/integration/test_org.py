@@ -14,6 +14,7 @@ from core.db.repositories.organisation import OrganisationRepository
 from core.org.roster import parse_roster
 from core.org.service import import_roster
 from tests.cli import frames
+from tests.conftest import truncate_all
 
 ROSTER = textwrap.dedent(
     """\
@@ -62,17 +63,7 @@ async def dump(url: str, query: str) -> list[tuple[object, ...]]:
 @pytest.fixture
 def clean(cli_env: str) -> str:
     """Each CLI test starts from an empty (migrated) database."""
-    async def truncate() -> None:
-        connection = await asyncpg.connect(cli_env)
-        try:
-            tables = [r[0] for r in await connection.fetch(
-                "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"
-            )]  # fmt: skip
-            await connection.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-        finally:
-            await connection.close()
-
-    asyncio.run(truncate())
+    asyncio.run(truncate_all(cli_env))
     return cli_env
 
 
