@@ -32,8 +32,9 @@ SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET", "KEY")
 # environment. Defaults (${VAR:-x}) are not allowed for secrets: a default is a
 # literal secret.
 REQUIRED_INTERPOLATION = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}$")
-# Any interpolation, for password parts of URLs (same rule: no default).
+# The variable named by each interpolation ($${...} is an escaped literal).
 INTERPOLATED_VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
+# A whole interpolation, hidden while URLs are parsed.
 ANY_INTERPOLATION = re.compile(r"(?<!\$)\$\{[^}]*\}")
 URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://(?P<user>[^:/@\s]+):(?P<password>[^@/\s]+)@")
 
@@ -108,9 +109,7 @@ def healthcheck_text(service: dict[str, Any]) -> str:
 
 def host_ip_of(port: Any) -> str | None:
     """The host address a published port binds to, or None when it binds to all."""
-    if isinstance(port, dict):
-        if "published" not in port:
-            return port.get("host_ip")  # not published unless host_ip says otherwise
+    if isinstance(port, dict):  # long syntax
         return port.get("host_ip")
     text = str(port).split("/", 1)[0]
     if text.startswith("["):  # [::1]:8080:8080
