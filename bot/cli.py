@@ -18,6 +18,7 @@ COMMANDS = {
     "channels": "bot.commands.channels:channels_group",
     "db": "bot.commands.db:db_group",
     "demo": "bot.commands.demo:demo_command",
+    "import": "bot.commands.importing:import_group",
     "org": "bot.commands.org:org_group",
     "outcomes": "bot.commands.org:outcomes_group",
     "simulate": "bot.commands.simulate:simulate_command",

@@ -41,7 +41,7 @@ class DiscordMessage(Base):
     metadata_: Mapped[Json] = mapped_column("metadata")
     # --- widened ---
     guild_id: Mapped[int | None]  # NULL for DMs
-    thread_id: Mapped[int | None]  # set when channel_id is a thread; its parent is in discord_channels
+    thread_id: Mapped[int | None]  # the thread, when the message is in one (channel_id: its parent)
     program_id: Mapped[str | None] = mapped_column(ForeignKey("programs.id", ondelete="SET NULL"))
     reference_id: Mapped[int | None]  # the message this one replies to (reply feature)
     is_bot: Mapped[bool] = mapped_column(server_default=text("false"))

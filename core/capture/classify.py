@@ -1,0 +1,153 @@
+"""Message classification: one ``message_type`` per message, plus the signals behind it.
+
+Deterministic rules over the text and its immediate context, documented with their
+thresholds in docs/interfaces.md. Order matters: the first rule that fires wins.
+
+1. system messages (joins, thread created, pins) → ``other``
+2. hand-over language ("handing over", "take over", "before I graduate") → ``handoff``
+3. broadcast language (@everyone, "reminder", "deadline", "announcement") → ``announcement``
+4. a design-document link, or a pinned/long structured message → ``documentation``
+5. a question mark, or an interrogative opening in a short message → ``question``
+6. a reply to a question by someone else, or the next message from another author
+   within ``ANSWER_WINDOW`` of an open question → ``answer``
+7. anything else → ``other``
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from core.capture.records import MessageRecord
+
+MESSAGE_TYPES = ("question", "answer", "handoff", "documentation", "announcement", "other")
+ANSWER_WINDOW = dt.timedelta(minutes=30)
+LONG_MESSAGE = 280  # characters; a pinned or structured message this long documents something
+SHORT_QUESTION = 400  # interrogative openings only count as questions in messages this short
+
+_URL = re.compile(r"https?://[^\s<>()\"']+", re.IGNORECASE)
+_DOC_HOST = re.compile(
+    r"(docs\.google\.com|drive\.google\.com|notion\.(so|site)|atlassian\.net/wiki|confluence|"
+    r"readthedocs|gitbook|overleaf\.com|sharepoint\.com|onedrive|dropbox\.com/paper|hackmd\.io|"
+    r"github\.com/[^/\s]+/[^/\s]+/(wiki|blob)|gitlab\.com/.+/(wikis|blob)|/wiki/)",
+    re.IGNORECASE,
+)
+_DOC_FILE = re.compile(r"\.(pdf|docx?|md|rst|xlsx?|pptx?|odt|step|stp|sldprt|kicad_\w+)\b", re.IGNORECASE)
+_CODE_BLOCK = re.compile(r"```")
+_HANDOFF = re.compile(
+    r"\b(hand(ing|ed)?[ -]?(it |this |these |everything )?over|hand-?off|taking over|take over|"
+    r"took over|pass(ing)? (it|this|the \w+) (on|over|to)|before i (graduate|leave)|"
+    r"transition(ing)? (it|this|the \w+) to|you('ll| will) own|new owner|knowledge transfer|"
+    r"i'?m graduating|after i graduate)\b",
+    re.IGNORECASE,
+)
+_ANNOUNCE = re.compile(
+    r"(@everyone|@here|^\s*(reminder|announcement|heads up|psa|important|update)\b|"
+    r"\bdeadline\b|\ball[- ]hands\b|\bmeeting (is|at|on|tomorrow|today)\b|\bplease (all|everyone)\b)",
+    re.IGNORECASE,
+)
+_INTERROGATIVE = re.compile(
+    r"^\s*(how|what|why|when|where|who|which|does|do|did|is|are|was|were|can|could|should|"
+    r"would|will|has|have|anyone|any ?one|any idea|is there|know how)\b",
+    re.IGNORECASE,
+)
+_STEPS = re.compile(r"^\s*(\d+[.)]|[-*•])\s+\S", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    has_code_block: bool
+    links: tuple[str, ...]
+    doc_links: tuple[str, ...]
+    has_attachment: bool
+    has_doc_attachment: bool
+    is_pinned: bool
+    is_question: bool
+    is_broadcast: bool
+
+    @property
+    def codified(self) -> bool:
+        """Knowledge written down where others can find it (DOMAIN.md's codified type)."""
+        return bool(self.doc_links) or self.has_doc_attachment or (self.is_pinned and self.has_code_block)
+
+    def as_metadata(self) -> dict[str, object]:
+        return {
+            "code_block": self.has_code_block,
+            "links": list(self.links),
+            "doc_links": list(self.doc_links),
+            "attachment": self.has_attachment,
+            "pinned": self.is_pinned,
+            "codified": self.codified,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    message_type: str
+    rule: str
+    signals: Signals
+
+
+def signals_of(record: MessageRecord) -> Signals:
+    content = record.content
+    links = tuple(_URL.findall(content)) + record.embed_urls
+    doc_links = tuple(link for link in links if _DOC_HOST.search(link) or _DOC_FILE.search(link))
+    last_line = content.strip().rsplit("\n", 1)[-1]
+    is_question = "?" in last_line or (
+        len(content) <= SHORT_QUESTION and bool(_INTERROGATIVE.match(content))
+    )
+    return Signals(
+        has_code_block=bool(_CODE_BLOCK.search(content)),
+        links=links,
+        doc_links=doc_links,
+        has_attachment=bool(record.attachments),
+        has_doc_attachment=any(_DOC_FILE.search(a.file_name) for a in record.attachments),
+        is_pinned=record.is_pinned,
+        is_question=is_question,
+        is_broadcast=bool(_ANNOUNCE.search(content)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenQuestion:
+    """The most recent unanswered question in a channel, for the answer rule."""
+
+    message_id: int
+    author_id: int
+    timestamp: dt.datetime
+
+
+def classify(
+    record: MessageRecord,
+    *,
+    replied_type: str | None = None,
+    replied_author: int | None = None,
+    open_question: OpenQuestion | None = None,
+) -> Classification:
+    """Classify one message given what it replies to and the channel's open question."""
+    signals = signals_of(record)
+    content = record.content
+    if record.is_system:
+        return Classification("other", "system message", signals)
+    if _HANDOFF.search(content):
+        return Classification("handoff", "hand-over language", signals)
+    if signals.is_broadcast and not signals.is_question:
+        return Classification("announcement", "broadcast language", signals)
+    if signals.doc_links or signals.has_doc_attachment:
+        return Classification("documentation", "design-document link", signals)
+    structured = len(_STEPS.findall(content)) >= 3 or signals.has_code_block
+    if len(content) >= LONG_MESSAGE and (signals.is_pinned or structured) and not signals.is_question:
+        return Classification("documentation", "long structured or pinned message", signals)
+    if signals.is_question:
+        return Classification("question", "question form", signals)
+    if replied_type == "question" and replied_author not in (None, record.author_id):
+        return Classification("answer", "reply to a question", signals)
+    if (
+        open_question is not None
+        and open_question.author_id != record.author_id
+        and record.timestamp - open_question.timestamp <= ANSWER_WINDOW
+        and record.reference_id is None
+    ):
+        return Classification("answer", "follows an open question", signals)
+    return Classification("other", "no rule fired", signals)
