@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core.db.engine import Database
 from core.db.repositories.stats import StatsRepository, UniversityCounts
+from core.imports.discord_import import ImportReport, ProgressCallback, import_discord
 from core.org.channels import map_channels, parse_channels_csv
 from core.org.outcomes import import_outcomes, parse_outcomes_csv
 from core.org.roster import parse_roster
@@ -18,6 +19,7 @@ from core.org.service import import_roster
 class DemoReport:
     universities: list[UniversityCounts] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    messages: ImportReport | None = None
 
 
 DEMO_STEPS = ("roster and terms", "channel mappings", "outcomes")
@@ -29,8 +31,10 @@ async def run_demo_imports(
     *,
     actor: str,
     on_step: Callable[[str], None] = lambda step: None,
+    on_messages: ProgressCallback | None = None,
 ) -> DemoReport:
-    """Import a simulated program; ``on_step`` is told each of ``DEMO_STEPS`` as it finishes."""
+    """Import a simulated program; ``on_step`` is told each of ``DEMO_STEPS`` as it finishes,
+    and ``on_messages`` follows the message import (files done, messages read)."""
     report = DemoReport()
     roster = parse_roster(program_dir / "roster.csv", program_dir / "terms.csv")
     channels = parse_channels_csv(program_dir / "channels.csv")
@@ -47,6 +51,15 @@ async def run_demo_imports(
     report.notes.append(
         f"{result.people} people in {result.teams} teams; {mapped} channels mapped; "
         f"{imported} outcomes; {result.consent_changes} consent changes recorded."
+    )
+    messages = await import_discord(db, [program_dir / "discord"], actor=actor, progress=on_messages)
+    report.messages = messages
+    rate = messages.messages_read / messages.seconds if messages.seconds else 0.0
+    report.notes.append(
+        f"{messages.messages_read:,} messages from {messages.files} channel and thread exports: "
+        f"{messages.messages_written:,} new or changed, {messages.interfaces_written:,} interfaces "
+        f"derived, content withheld by consent for {messages.content_withheld:,} "
+        f"({messages.seconds:.1f} s, {rate:,.0f} messages/s)."
     )
     async with db.sessions() as session:
         report.universities = await StatsRepository(session).per_university()

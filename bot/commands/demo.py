@@ -57,12 +57,25 @@ def demo_command(
         with _progress() as progress:
             task = progress.add_task("Starting database", total=None, rate="")
             async with database(settings) as db:
-                progress.update(task, description="Importing", total=len(DEMO_STEPS), rate="")
+                progress.update(
+                    task, description="Importing organisation", total=len(DEMO_STEPS), rate=""
+                )
+                messages = progress.add_task(
+                    "Importing messages", total=summary.messages, rate="", start=False
+                )
 
                 def step_done(step: str) -> None:
                     progress.update(task, advance=1, rate=step)
 
-                return await run_demo_imports(db, out_dir, actor=actor(), on_step=step_done)
+                def messages_read(files: int, count: int) -> None:
+                    progress.start_task(messages)
+                    elapsed = progress.tasks[messages].elapsed or 0.0
+                    rate = f"{count / elapsed:,.0f} msg/s" if elapsed else ""
+                    progress.update(messages, completed=count, rate=f"{files} files · {rate}")
+
+                return await run_demo_imports(
+                    db, out_dir, actor=actor(), on_step=step_done, on_messages=messages_read
+                )
 
     report = run(go())
     _print_summary(report, out_dir, time.perf_counter() - started)

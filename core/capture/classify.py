@@ -39,18 +39,16 @@ _HANDOFF = re.compile(
     r"\b(hand(ing|ed)?[ -]?(it |this |these |everything )?over|hand-?off|taking over|take over|"
     r"took over|pass(ing)? (it|this|the \w+) (on|over|to)|before i (graduate|leave)|"
     r"transition(ing)? (it|this|the \w+) to|you('ll| will) own|new owner|knowledge transfer|"
-    r"i'?m graduating|after i graduate)\b",
-    re.IGNORECASE,
+    r"i'?m graduating|after i graduate|hand(ing|ed)? (the|my|it|this) [\w -]{0,40}\bto\b|"
+    r"(is|are) yours now|now owns?|last weeks? for me)\b"
 )
 _ANNOUNCE = re.compile(
     r"(@everyone|@here|^\s*(reminder|announcement|heads up|psa|important|update)\b|"
-    r"\bdeadline\b|\ball[- ]hands\b|\bmeeting (is|at|on|tomorrow|today)\b|\bplease (all|everyone)\b)",
-    re.IGNORECASE,
+    r"\bdeadline\b|\ball[- ]hands\b|\bmeeting (is|at|on|tomorrow|today)\b|\bplease (all|everyone)\b)"
 )
 _INTERROGATIVE = re.compile(
     r"^\s*(how|what|why|when|where|who|which|does|do|did|is|are|was|were|can|could|should|"
-    r"would|will|has|have|anyone|any ?one|any idea|is there|know how)\b",
-    re.IGNORECASE,
+    r"would|will|has|have|anyone|any ?one|any idea|is there|know how)\b"
 )
 _STEPS = re.compile(r"^\s*(\d+[.)]|[-*•])\s+\S", re.MULTILINE)
 
@@ -89,13 +87,15 @@ class Classification:
     signals: Signals
 
 
-def signals_of(record: MessageRecord) -> Signals:
+def signals_of(record: MessageRecord, lower: str | None = None) -> Signals:
+    """``lower`` is the lower-cased content, when the caller has it already."""
     content = record.content
-    links = tuple(_URL.findall(content)) + record.embed_urls
+    lower = content.lower() if lower is None else lower
+    links = (tuple(_URL.findall(content)) if "http" in lower else ()) + record.embed_urls
     doc_links = tuple(link for link in links if _DOC_HOST.search(link) or _DOC_FILE.search(link))
     last_line = content.strip().rsplit("\n", 1)[-1]
     is_question = "?" in last_line or (
-        len(content) <= SHORT_QUESTION and bool(_INTERROGATIVE.match(content))
+        len(content) <= SHORT_QUESTION and bool(_INTERROGATIVE.match(lower))
     )
     return Signals(
         has_code_block=bool(_CODE_BLOCK.search(content)),
@@ -105,7 +105,7 @@ def signals_of(record: MessageRecord) -> Signals:
         has_doc_attachment=any(_DOC_FILE.search(a.file_name) for a in record.attachments),
         is_pinned=record.is_pinned,
         is_question=is_question,
-        is_broadcast=bool(_ANNOUNCE.search(content)),
+        is_broadcast=bool(_ANNOUNCE.search(lower)),
     )
 
 
@@ -126,11 +126,12 @@ def classify(
     open_question: OpenQuestion | None = None,
 ) -> Classification:
     """Classify one message given what it replies to and the channel's open question."""
-    signals = signals_of(record)
     content = record.content
+    lower = content.lower()
+    signals = signals_of(record, lower)
     if record.is_system:
         return Classification("other", "system message", signals)
-    if _HANDOFF.search(content):
+    if _HANDOFF.search(lower):
         return Classification("handoff", "hand-over language", signals)
     if signals.is_broadcast and not signals.is_question:
         return Classification("announcement", "broadcast language", signals)

@@ -14,11 +14,12 @@ import re
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from core.capture.classify import Classification, OpenQuestion, classify
 from core.capture.consent import content_allowed
 from core.capture.records import MessageRecord
-from core.capture.scoring import score_parts
+from core.capture.scoring import ScoreParts, score_parts
 
 MESSAGE_COLUMNS = (
     "id", "channel_id", "author_id", "content", "timestamp", "university_id", "team_id",
@@ -123,7 +124,7 @@ class ChannelStreams:
         missing = set()
         for record in records:
             batch_ids.add(record.id)
-            if record.reference_id and record.reference_id not in self._known:
+            if record.reference_id and not record.is_system and record.reference_id not in self._known:
                 missing.add(record.reference_id)
         return missing - batch_ids
 
@@ -156,7 +157,10 @@ class ChannelStreams:
         university_id = channel.university_id or (author.university_id if author else None)
         mode = context.consent_modes.get(university_id) if university_id else None
         keep_content = content_allowed(mode, author.consent if author else None)
-        replied = self._known.get(record.reference_id) if record.reference_id else None
+        # System messages (a pin notice, a thread starter) reference a message without
+        # replying to it: no reply edge, and the reference goes to metadata instead.
+        reply_to = record.reference_id if not record.is_system else None
+        replied = self._known.get(reply_to) if reply_to else None
 
         classification = classify(
             record,
@@ -185,7 +189,7 @@ class ChannelStreams:
                 record.guild_id,
                 thread_id,
                 channel.program_id,
-                record.reference_id,
+                reply_to,
                 record.author_is_bot or bool(author and author.is_bot),
                 record.is_dm,
                 record.edited_at,
@@ -207,7 +211,7 @@ class ChannelStreams:
                     record.author_id, target, kind, parts.score, record.timestamp,
                     [record.id, *evidence], record.id, record.guild_id, channel.channel_id,
                     university_id, channel.team_id, round(weight, 4), 1.0,
-                    json.dumps({**parts.as_features(), "message_type": message_type}),
+                    _features_json(parts, message_type),
                 )  # fmt: skip
             )
 
@@ -255,6 +259,11 @@ class ChannelStreams:
             stream.participants.insert(0, record.author_id)
 
 
+@lru_cache(maxsize=4096)
+def _features_json(parts: ScoreParts, message_type: str) -> str:
+    return json.dumps({**parts.as_features(), "message_type": message_type})
+
+
 def _metadata(record: MessageRecord, classification: Classification, keep_content: bool) -> dict[str, object]:
     signals = classification.signals.as_metadata()
     if not keep_content:
@@ -270,4 +279,6 @@ def _metadata(record: MessageRecord, classification: Classification, keep_conten
         metadata["attachments"] = len(record.attachments)
     if record.referenced_channel_id:
         metadata["thread_created"] = str(record.referenced_channel_id)
+    if record.is_system and record.reference_id:
+        metadata["references"] = str(record.reference_id)
     return metadata

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 TYPE_VALUE = {
     "handoff": 0.95,
@@ -63,6 +64,7 @@ class ScoreParts:
         }
 
 
+@lru_cache(maxsize=4096)
 def score_parts(
     interaction_type: str,
     message_type: str,

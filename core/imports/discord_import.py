@@ -12,11 +12,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
 from itertools import islice
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from core.capture.derive import AuthorContext, CaptureContext, ChannelContext, ChannelStreams
+from core.capture.derive import (
+    AuthorContext,
+    CaptureContext,
+    ChannelContext,
+    ChannelStreams,
+    DerivedBatch,
+)
 from core.capture.records import MessageRecord
 from core.db.engine import Database
 from core.db.repositories.audit import AuditRepository
@@ -26,7 +32,7 @@ from core.errors import InputError, InputProblem, NotFoundError
 from core.imports.dce import DceReadResult, dce_files, read_dce_file
 from core.org.channels import ChannelMappingRecord, map_channels
 
-BATCH_SIZE = 5_000
+BATCH_SIZE = 10_000  # messages per transaction: few commits, bounded memory
 
 
 @dataclass
@@ -55,11 +61,6 @@ class ImportReport:
 ProgressCallback = Callable[[int, int], None]  # (files finished, messages read in total)
 
 
-def _batches(records: Iterator[MessageRecord], size: int) -> Iterator[list[MessageRecord]]:
-    while batch := list(islice(records, size)):
-        yield batch
-
-
 async def import_discord(
     db: Database,
     paths: list[Path],
@@ -86,18 +87,32 @@ async def import_discord(
         context = CaptureContext(channels, {}, await repo.consent_modes())
     streams = ChannelStreams()
     authors_known: dict[int, AuthorContext | None] = {}
-    for path in files:
-        result, records = read_dce_file(path)
-        for batch in _batches(records, BATCH_SIZE):
+    next_batch = _batch_reader(files, report)
+    derived_batches: asyncio.Queue[DerivedBatch | None] = asyncio.Queue(maxsize=2)
+
+    async def read_and_derive() -> None:
+        # Parsing and derivation run in a worker thread while the writer below keeps
+        # PostgreSQL busy with the previous batch: CPU and database work overlap.
+        while batch := await asyncio.to_thread(next_batch):
             report.messages_read += len(batch)
-            outcome = await _write_batch(db, batch, context, streams, authors_known, dry_run=dry_run)
-            _account(report, outcome)
+            derived = await _derive_batch(db, batch, context, streams, authors_known, dry_run=dry_run)
+            await derived_batches.put(derived)
+        await derived_batches.put(None)
+
+    async def write() -> None:
+        while (derived := await derived_batches.get()) is not None:
+            if dry_run:
+                counts = WriteCounts(len(derived.messages), len(derived.interfaces), len(derived.reactions))
+            else:
+                async with db.transaction() as session:
+                    counts = await CaptureRepository(session).write(derived)
+            _account(report, derived, counts)
             if progress:
                 progress(report.files, report.messages_read)
-        report.files += 1
-        _note_file(report, path, result)
-        if progress:
-            progress(report.files, report.messages_read)
+
+    async with asyncio.TaskGroup() as stages:
+        stages.create_task(read_and_derive())
+        stages.create_task(write())
     report.seconds = round(time.perf_counter() - started, 3)
     if not dry_run:
         async with db.transaction() as session:
@@ -109,16 +124,22 @@ async def import_discord(
     return report
 
 
-@dataclass(frozen=True)
-class BatchOutcome:
-    messages: int  # rows inserted or changed (a dry run counts what would be written)
-    interfaces: int
-    reactions: int
-    content_withheld: int
-    unmapped: dict[int, int]
+def _batch_reader(files: list[Path], report: ImportReport) -> Callable[[], list[MessageRecord]]:
+    """A function returning the next batch (empty at the end); batches span files, since
+    exports hold many small thread files and one commit per batch keeps fsyncs few."""
+
+    def records() -> Iterator[MessageRecord]:
+        for path in files:
+            result, messages = read_dce_file(path)
+            yield from messages
+            report.files += 1
+            _note_file(report, path, result)
+
+    stream = records()
+    return lambda: list(islice(stream, BATCH_SIZE))
 
 
-async def _write_batch(
+async def _derive_batch(
     db: Database,
     batch: list[MessageRecord],
     context: CaptureContext,
@@ -126,40 +147,33 @@ async def _write_batch(
     authors_known: dict[int, AuthorContext | None],
     *,
     dry_run: bool,
-) -> BatchOutcome:
+) -> DerivedBatch:
+    """Resolve authors and replied-to messages, then classify and derive (off the loop)."""
+    new_authors = {
+        r.author_id: (r.author_name, r.author_is_bot)
+        for r in batch
+        if r.author_id and r.author_id not in authors_known
+    }
     async with db.transaction() as session:
         repo = CaptureRepository(session)
-        new_authors = {
-            r.author_id: (r.author_name, r.author_is_bot)
-            for r in batch
-            if r.author_id and r.author_id not in authors_known
-        }
         if new_authors:
             if not dry_run:
+                # Committed before the batch's messages: an identity without messages is harmless.
                 await repo.ensure_authors(new_authors)
             found = await repo.author_contexts(list(new_authors))
             for author_id in new_authors:
                 authors_known[author_id] = found.get(author_id)
             context.authors = {a: c for a, c in authors_known.items() if c is not None}
         streams.remember(await repo.message_summaries(list(streams.missing_references(batch))))
-        # Classification and derivation are CPU work: keep the event loop free meanwhile.
-        derived = await asyncio.to_thread(streams.derive, batch, context)
-        if dry_run:
-            counts = WriteCounts(len(derived.messages), len(derived.interfaces), len(derived.reactions))
-        else:
-            counts = await repo.write(derived)
-    return BatchOutcome(
-        counts.messages, counts.interfaces, counts.reactions, derived.content_withheld,
-        derived.skipped_unmapped,
-    )  # fmt: skip
+    return await asyncio.to_thread(streams.derive, batch, context)
 
 
-def _account(report: ImportReport, outcome: BatchOutcome) -> None:
-    report.messages_written += outcome.messages
-    report.interfaces_written += outcome.interfaces
-    report.reactions_written += outcome.reactions
-    report.content_withheld += outcome.content_withheld
-    for channel, count in outcome.unmapped.items():
+def _account(report: ImportReport, derived: DerivedBatch, counts: WriteCounts) -> None:
+    report.messages_written += counts.messages
+    report.interfaces_written += counts.interfaces
+    report.reactions_written += counts.reactions
+    report.content_withheld += derived.content_withheld
+    for channel, count in derived.skipped_unmapped.items():
         key = str(channel)
         report.unmapped_channels[key] = report.unmapped_channels.get(key, 0) + count
         report.skip("unmapped channel", count)

@@ -171,6 +171,7 @@ class CaptureRepository:
             f"CREATE TEMP TABLE IF NOT EXISTS stage_discord_messages ON COMMIT DELETE ROWS AS "
             f"SELECT {columns} FROM discord_messages WITH NO DATA"
         )
+        # ON COMMIT DELETE ROWS empties the staging table when the batch's transaction ends.
         await driver.copy_records_to_table("stage_discord_messages", records=rows, columns=MESSAGE_COLUMNS)
         status = await driver.execute(
             f"""
@@ -180,7 +181,6 @@ class CaptureRepository:
             ON CONFLICT (id) DO UPDATE SET {_MESSAGE_UPDATE} WHERE {_MESSAGE_CHANGED}
             """  # noqa: S608 - column names are constants, values travel by COPY
         )
-        await driver.execute("TRUNCATE stage_discord_messages")
         return int(status.rsplit(" ", 1)[-1])
 
     async def _copy_upsert(
@@ -216,7 +216,6 @@ class CaptureRepository:
             ON CONFLICT ({key_list}) {conflict}
             """  # noqa: S608 - identifiers are constants, values travel by COPY
         )
-        await driver.execute(f"TRUNCATE {stage}")
         return int(status.rsplit(" ", 1)[-1])
 
     async def _advance_checkpoints(self, driver: Any, rows: list[tuple[object, ...]]) -> None:

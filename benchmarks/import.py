@@ -1,0 +1,103 @@
+"""Import throughput against raw COPY of the same rows into the same table, in one run.
+
+    python benchmarks/import.py [--messages 200000] [--seed 7]
+
+1. simulates a program with the given number of messages (DiscordChatExporter files);
+2. imports it end to end with ``import_discord`` (parsing, consent, classification,
+   interfaces, COPY into staging and idempotent upserts), on a fresh embedded PostgreSQL;
+3. empties the captured tables and COPYs the very same message rows into
+   ``discord_messages`` with asyncpg's ``copy_records_to_table`` (no parsing, no interfaces);
+4. prints both rates and their ratio (target: import ≥ 0.6 × raw COPY).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.capture.derive import MESSAGE_COLUMNS, CaptureContext, ChannelStreams  # noqa: E402
+from core.db.embedded import EmbeddedPostgres  # noqa: E402
+from core.db.engine import open_database  # noqa: E402
+from core.db.repositories.capture import CaptureRepository  # noqa: E402
+from core.imports.dce import dce_files, read_dce_file  # noqa: E402
+from core.imports.discord_import import import_discord  # noqa: E402
+from core.org.channels import map_channels, parse_channels_csv  # noqa: E402
+from core.org.roster import parse_roster  # noqa: E402
+from core.org.service import import_roster  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.simulate import SimulationConfig, simulate  # noqa: E402
+
+
+async def measure(program: Path, url: str) -> None:
+    settings = Settings(DATABASE_URL=url)  # type: ignore[call-arg]
+    async with open_database(settings, migrate=True) as db:
+        async with db.transaction() as session:
+            roster = parse_roster(program / "roster.csv", program / "terms.csv")
+            await import_roster(session, roster, actor="benchmark", source="roster.csv")
+            channels = parse_channels_csv(program / "channels.csv")
+            await map_channels(session, channels, actor="benchmark", source="channels.csv")
+
+        started = time.perf_counter()
+        report = await import_discord(db, [program / "discord"], actor="benchmark")
+        import_seconds = time.perf_counter() - started
+        import_rate = report.messages_read / import_seconds
+
+        # The same rows the importer wrote, prepared outside the timed section.
+        async with db.sessions() as session:
+            repo = CaptureRepository(session)
+            context = CaptureContext(await repo.channel_contexts(), {}, await repo.consent_modes())
+            authors = await repo.author_contexts(
+                [int(i) for (i,) in (await session.execute(
+                    __import__("sqlalchemy").text("SELECT DISTINCT author_id FROM discord_messages")
+                )).all()]  # fmt: skip
+            )
+        context.authors = authors
+        streams = ChannelStreams()
+        rows = []
+        for path in dce_files([program / "discord"]):
+            _, records = read_dce_file(path)
+            rows += streams.derive(list(records), context).messages
+        async with db.engine.begin() as connection:
+            await connection.exec_driver_sql(
+                "TRUNCATE discord_messages, discord_interfaces, discord_reactions, capture_checkpoints CASCADE"
+            )
+        async with db.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            started = time.perf_counter()
+            await driver.copy_records_to_table("discord_messages", records=rows, columns=MESSAGE_COLUMNS)
+            copy_seconds = time.perf_counter() - started
+        copy_rate = len(rows) / copy_seconds
+
+    print(f"messages                      {report.messages_read:>10,}")
+    print(f"interfaces derived            {report.interfaces_written:>10,}")
+    print(f"import, end to end            {import_rate:>10,.0f} messages/s  ({import_seconds:.2f} s)")
+    print(f"raw COPY of the same rows     {copy_rate:>10,.0f} rows/s      ({copy_seconds:.2f} s)")
+    print(f"ratio import / raw COPY       {import_rate / copy_rate:>10.2f}   (target ≥ 0.60)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="frames-bench-") as work:
+        program = Path(work) / "program"
+        simulate(SimulationConfig(seed=args.seed, messages=args.messages), program)
+        server = EmbeddedPostgres(Path(work) / "pgdata")
+        url = server.start()
+        try:
+            asyncio.run(measure(program, url))
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
