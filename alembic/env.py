@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import context
 from sqlalchemy.engine import Connection
 
+from alembic import context
 from core.db.models import Base
 
 target_metadata = Base.metadata
@@ -15,7 +15,9 @@ target_metadata = Base.metadata
 EXCLUDED_VIEWS = {"interfaces", "students", "faculty"}
 
 
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     return not (type_ == "table" and name in EXCLUDED_VIEWS)
 
 

@@ -21,17 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.capture.derive import MESSAGE_COLUMNS, CaptureContext, ChannelStreams  # noqa: E402
-from core.db.embedded import EmbeddedPostgres  # noqa: E402
-from core.db.engine import open_database  # noqa: E402
-from core.db.repositories.capture import CaptureRepository  # noqa: E402
-from core.imports.dce import dce_files, read_dce_file  # noqa: E402
-from core.imports.discord_import import import_discord  # noqa: E402
-from core.org.channels import map_channels, parse_channels_csv  # noqa: E402
-from core.org.roster import parse_roster  # noqa: E402
-from core.org.service import import_roster  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.simulate import SimulationConfig, simulate  # noqa: E402
+from core.capture.derive import MESSAGE_COLUMNS, CaptureContext, ChannelStreams
+from core.db.embedded import EmbeddedPostgres
+from core.db.engine import open_database
+from core.db.repositories.capture import CaptureRepository
+from core.imports.dce import dce_files, read_dce_file
+from core.imports.discord_import import import_discord
+from core.org.channels import map_channels, parse_channels_csv
+from core.org.roster import parse_roster
+from core.org.service import import_roster
+from core.settings import Settings
+from core.simulate import SimulationConfig, simulate
 
 
 async def measure(program: Path, url: str) -> None:
@@ -53,9 +53,16 @@ async def measure(program: Path, url: str) -> None:
             repo = CaptureRepository(session)
             context = CaptureContext(await repo.channel_contexts(), {}, await repo.consent_modes())
             authors = await repo.author_contexts(
-                [int(i) for (i,) in (await session.execute(
-                    __import__("sqlalchemy").text("SELECT DISTINCT author_id FROM discord_messages")
-                )).all()]  # fmt: skip
+                [
+                    int(i)
+                    for (i,) in (
+                        await session.execute(
+                            __import__("sqlalchemy").text(
+                                "SELECT DISTINCT author_id FROM discord_messages"
+                            )
+                        )
+                    ).all()
+                ]
             )
         context.authors = authors
         streams = ChannelStreams()
@@ -65,26 +72,33 @@ async def measure(program: Path, url: str) -> None:
             rows += streams.derive(list(records), context).messages
         async with db.engine.begin() as connection:
             await connection.exec_driver_sql(
-                "TRUNCATE discord_messages, discord_interfaces, discord_reactions, capture_checkpoints CASCADE"
+                "TRUNCATE discord_messages, discord_interfaces, discord_reactions, "
+                "capture_checkpoints CASCADE"
             )
         async with db.engine.connect() as connection:
             raw = await connection.get_raw_connection()
             driver = raw.driver_connection
             assert driver is not None
             started = time.perf_counter()
-            await driver.copy_records_to_table("discord_messages", records=rows, columns=MESSAGE_COLUMNS)
+            await driver.copy_records_to_table(
+                "discord_messages", records=rows, columns=MESSAGE_COLUMNS
+            )
             copy_seconds = time.perf_counter() - started
         copy_rate = len(rows) / copy_seconds
 
     print(f"messages                      {report.messages_read:>10,}")
     print(f"interfaces derived            {report.interfaces_written:>10,}")
-    print(f"import, end to end            {import_rate:>10,.0f} messages/s  ({import_seconds:.2f} s)")
+    print(
+        f"import, end to end            {import_rate:>10,.0f} messages/s  ({import_seconds:.2f} s)"
+    )
     print(f"raw COPY of the same rows     {copy_rate:>10,.0f} rows/s      ({copy_seconds:.2f} s)")
     print(f"ratio import / raw COPY       {import_rate / copy_rate:>10.2f}   (target ≥ 0.60)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()

@@ -68,12 +68,13 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - last resort: one line unless --debug
+    except Exception as exc:
         if debug:
             raise
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         click.echo(
-            f"frames: unexpected error: {type(exc).__name__}: {detail} (run with --debug for details)",
+            f"frames: unexpected error: {type(exc).__name__}: {detail} "
+            "(run with --debug for details)",
             err=True,
         )
         sys.exit(1)

@@ -1,1 +1,1 @@
-"""FRAMES core: settings, database, capture pipeline, analysis. Imports nothing of discord or aiohttp."""
+"""FRAMES core: settings, database, capture, analysis. Never imports discord or aiohttp."""

@@ -52,7 +52,9 @@ async def run_demo_imports(
         f"{result.people} people in {result.teams} teams; {mapped} channels mapped; "
         f"{imported} outcomes; {result.consent_changes} consent changes recorded."
     )
-    messages = await import_discord(db, [program_dir / "discord"], actor=actor, progress=on_messages)
+    messages = await import_discord(
+        db, [program_dir / "discord"], actor=actor, progress=on_messages
+    )
     report.messages = messages
     rate = messages.messages_read / messages.seconds if messages.seconds else 0.0
     report.notes.append(

@@ -97,7 +97,12 @@ async def module_db(database_url: str) -> AsyncIterator[Database]:
 
 
 # Seeded by migrations (registry defaults); tests that change them must restore them.
-PRESERVED_TABLES = ("alembic_version", "assessment_layers", "assessment_categories", "energy_loss_models")
+PRESERVED_TABLES = (
+    "alembic_version",
+    "assessment_layers",
+    "assessment_categories",
+    "energy_loss_models",
+)
 
 
 async def truncate_all(url: str) -> None:

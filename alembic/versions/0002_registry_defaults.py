@@ -11,6 +11,7 @@ without a release; this revision only seeds the documented starting point (DOMAI
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "0002"
@@ -53,7 +54,12 @@ def upgrade() -> None:
     op.bulk_insert(
         layers,
         [
-            {"id": key, "name": key.replace("_", " ").capitalize(), "description": text, "is_builtin": True}
+            {
+                "id": key,
+                "name": key.replace("_", " ").capitalize(),
+                "description": text,
+                "is_builtin": True,
+            }
             for key, text in LAYERS.items()
         ],
     )
@@ -81,13 +87,20 @@ def upgrade() -> None:
     )
     op.bulk_insert(
         models,
-        [{"name": "prototype-defaults", "factors": PROTOTYPE_FACTORS, "is_active": True, "created_by": "migration 0002"}],
+        [
+            {
+                "name": "prototype-defaults",
+                "factors": PROTOTYPE_FACTORS,
+                "is_active": True,
+                "created_by": "migration 0002",
+            }
+        ],
     )
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM energy_loss_models WHERE name = 'prototype-defaults'")
-    op.execute("DELETE FROM assessment_categories WHERE layer_id IN (SELECT id FROM assessment_layers WHERE is_builtin)")
+    op.execute(
+        "DELETE FROM assessment_categories WHERE layer_id IN (SELECT id FROM assessment_layers WHERE is_builtin)"
+    )
     op.execute("DELETE FROM assessment_layers WHERE is_builtin")
-
-

@@ -29,8 +29,12 @@ def channels_group() -> None:
 @click.argument("guild_id")
 @click.argument("channel_id")
 @click.option("--team", "team_id", help="TEAM_ID the channel belongs to.")
-@click.option("--program", "program_id", help="PROGRAM_ID, for a channel shared across universities.")
-def channels_map(guild_id: str, channel_id: str, team_id: str | None, program_id: str | None) -> None:
+@click.option(
+    "--program", "program_id", help="PROGRAM_ID, for a channel shared across universities."
+)
+def channels_map(
+    guild_id: str, channel_id: str, team_id: str | None, program_id: str | None
+) -> None:
     """Map CHANNEL_ID in GUILD_ID to a team (or a program). Unseen guilds are accepted."""
     if (team_id is None) == (program_id is None):
         raise click.UsageError("give exactly one of --team and --program")
@@ -45,7 +49,9 @@ def channels_map(guild_id: str, channel_id: str, team_id: str | None, program_id
             await map_channels(session, [record], actor=actor(), source="command line")
 
     run(go())
-    console.print(f"Channel {channel_id} → {'team ' + team_id if team_id else 'program ' + str(program_id)}.")
+    console.print(
+        f"Channel {channel_id} → {'team ' + team_id if team_id else 'program ' + str(program_id)}."
+    )
 
 
 @channels_group.command("import")
@@ -80,5 +86,11 @@ def channels_list() -> None:
     for column in ("guild", "channel", "team", "program", "university"):
         table.add_column(column)
     for m in mappings:
-        table.add_row(str(m.guild_id), str(m.channel_id), m.team_id or "", m.program_id or "", m.university_id or "")
+        table.add_row(
+            str(m.guild_id),
+            str(m.channel_id),
+            m.team_id or "",
+            m.program_id or "",
+            m.university_id or "",
+        )
     console.print(table)

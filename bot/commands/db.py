@@ -20,7 +20,9 @@ def db_group() -> None:
 
 async def _audit(db: Database, action: str, **details: object) -> None:
     async with db.transaction() as session:
-        await AuditRepository(session).record(actor(), action, target_type="database", details=dict(details))
+        await AuditRepository(session).record(
+            actor(), action, target_type="database", details=dict(details)
+        )
 
 
 @db_group.command("upgrade")
@@ -50,6 +52,10 @@ def downgrade(revision: str) -> None:
 
     async def go() -> str | None:
         async with open_database(settings) as db:
+            # Recorded first: downgrading far enough drops the audit table itself.
+            await _audit(
+                db, "db.downgrade", before=await migrations.current_revision(db), to=revision
+            )
             await migrations.downgrade(db, settings, revision)
             return await migrations.current_revision(db)
 

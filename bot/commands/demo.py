@@ -31,9 +31,13 @@ def _progress() -> Progress:
 @click.option("--seed", default=1, show_default=True, help="Simulator seed.")
 @click.option("--universities", default=8, show_default=True, help="Universities to simulate.")
 @click.option("--weeks", default=16, show_default=True, help="Weeks of activity to simulate.")
-@click.option("--messages", type=int, help="Total messages (default: follows from people and weeks).")
+@click.option(
+    "--messages", type=int, help="Total messages (default: follows from people and weeks)."
+)
 @click.option("--reset", is_flag=True, help="Delete the data directory first and start fresh.")
-@click.option("--no-serve", is_flag=True, help="Exit after the summary instead of serving the panel.")
+@click.option(
+    "--no-serve", is_flag=True, help="Exit after the summary instead of serving the panel."
+)
 def demo_command(
     seed: int, universities: int, weeks: int, messages: int | None, reset: bool, no_serve: bool
 ) -> None:
@@ -105,7 +109,13 @@ def _print_summary(report: DemoReport, out_dir: Path, seconds: float) -> None:
     for column in ("university", "teams", "people", "channels", "messages"):
         table.add_column(column, justify="right" if column != "university" else "left")
     for row in report.universities:
-        table.add_row(row.university_id, str(row.teams), str(row.people), str(row.channels), f"{row.messages:,}")
+        table.add_row(
+            row.university_id,
+            str(row.teams),
+            str(row.people),
+            str(row.channels),
+            f"{row.messages:,}",
+        )
     console.print(table)
     for line in report.notes:
         console.print(f"• {line}")

@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.commands.runtime import actor, configure_logging, console, database, err_console, load_settings, run
+from bot.commands.runtime import (
+    actor,
+    configure_logging,
+    console,
+    database,
+    err_console,
+    load_settings,
+    run,
+)
 from core.imports.discord_import import ImportReport, import_discord
 
 
@@ -19,10 +27,17 @@ def import_group() -> None:
 
 @import_group.command("discord")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--map-unmapped", "map_unmapped", metavar="TEAM_ID", help="Map channels without a mapping to this team on the way in.")
+@click.option(
+    "--map-unmapped",
+    "map_unmapped",
+    metavar="TEAM_ID",
+    help="Map channels without a mapping to this team on the way in.",
+)
 @click.option("--dry-run", is_flag=True, help="Read, classify and count, but write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
-def import_discord_command(paths: tuple[Path, ...], map_unmapped: str | None, dry_run: bool, as_json: bool) -> None:
+def import_discord_command(
+    paths: tuple[Path, ...], map_unmapped: str | None, dry_run: bool, as_json: bool
+) -> None:
     """Import DiscordChatExporter JSON files (PATHS are files or directories of them)."""
     settings = load_settings()
     configure_logging(settings)
@@ -31,13 +46,19 @@ def import_discord_command(paths: tuple[Path, ...], map_unmapped: str | None, dr
     async def go() -> ImportReport:
         async with database(settings) as db:
             with Progress(
-                TextColumn("Importing"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
+                TextColumn("Importing"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} files"),
                 TextColumn("{task.fields[messages]:,} messages · {task.fields[rate]:,.0f}/s"),
-                TimeElapsedColumn(), console=out, transient=as_json,
-            ) as progress:  # fmt: skip
+                TimeElapsedColumn(),
+                console=out,
+                transient=as_json,
+            ) as progress:
                 from core.imports.dce import dce_files
 
-                task = progress.add_task("import", total=len(dce_files(list(paths))), messages=0, rate=0.0)
+                task = progress.add_task(
+                    "import", total=len(dce_files(list(paths))), messages=0, rate=0.0
+                )
 
                 def update(files_done: int, messages: int) -> None:
                     elapsed = progress.tasks[task].elapsed or 0.0
@@ -45,9 +66,13 @@ def import_discord_command(paths: tuple[Path, ...], map_unmapped: str | None, dr
                     progress.update(task, completed=files_done, messages=messages, rate=rate)
 
                 return await import_discord(
-                    db, list(paths), actor=actor(), map_unmapped_team=map_unmapped,
-                    dry_run=dry_run, progress=update,
-                )  # fmt: skip
+                    db,
+                    list(paths),
+                    actor=actor(),
+                    map_unmapped_team=map_unmapped,
+                    dry_run=dry_run,
+                    progress=update,
+                )
 
     report = run(go())
     if as_json:
@@ -65,13 +90,20 @@ def print_report(report: ImportReport) -> None:
         f"{report.reactions_written:,} reactions ({report.seconds:.1f} s, {rate:,.0f} messages/s)."
     )
     if report.content_withheld:
-        console.print(f"Content withheld by consent rules for {report.content_withheld:,} messages (metadata kept).")
+        console.print(
+            f"Content withheld by consent rules for {report.content_withheld:,} messages "
+            "(metadata kept)."
+        )
     for reason, count in sorted(report.skipped.items()):
         console.print(f"Skipped {count:,} messages: {reason}.")
     if report.unmapped_channels:
         listed = ", ".join(f"{c} ({n})" for c, n in sorted(report.unmapped_channels.items()))
-        console.print(f"Unmapped channels (map them with `frames channels map`, or --map-unmapped): {listed}")
+        console.print(
+            f"Unmapped channels (map them with `frames channels map`, or --map-unmapped): {listed}"
+        )
     for name, where in report.truncated_files.items():
         console.print(f"[yellow]{name} is cut off: imported what was complete, stopped {where}.[/]")
     for name, (declared, read) in report.count_mismatches.items():
-        console.print(f"{name}: messageCount says {declared}, the file holds {read}; imported {read}.")
+        console.print(
+            f"{name}: messageCount says {declared}, the file holds {read}; imported {read}."
+        )

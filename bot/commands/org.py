@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from bot.commands.runtime import actor, configure_logging, console, database, load_settings, run
+from core.db.models import University
 from core.db.repositories.organisation import OrganisationRepository, TeamSummary
 from core.org.outcomes import import_outcomes, parse_outcomes_csv
 from core.org.roster import parse_roster
@@ -23,7 +24,9 @@ def org_group() -> None:
 
 @org_group.command("import")
 @click.argument("roster", type=FILE)
-@click.option("--terms", type=FILE, help="Academic terms CSV: university_id,term,starts_on,ends_on.")
+@click.option(
+    "--terms", type=FILE, help="Academic terms CSV: university_id,term,starts_on,ends_on."
+)
 def org_import(roster: Path, terms: Path | None) -> None:
     """Import a roster CSV (idempotent upsert; a bad row refuses the whole file).
 
@@ -55,7 +58,7 @@ def org_show(university: str | None) -> None:
     settings = load_settings()
     configure_logging(settings)
 
-    async def go() -> tuple[list[TeamSummary], dict[tuple[str, str], int], list[object]]:
+    async def go() -> tuple[list[TeamSummary], dict[tuple[str, str], int], list[University]]:
         async with database(settings) as db, db.sessions() as session:
             repo = OrganisationRepository(session)
             return (
@@ -69,21 +72,23 @@ def org_show(university: str | None) -> None:
     for column in ("id", "name", "time zone", "consent mode", "students", "faculty"):
         table.add_column(column)
     for u in universities:
-        if university and u.id != university:  # type: ignore[attr-defined]
+        if university and u.id != university:
             continue
-        table.add_row(
-            u.id, u.name, u.time_zone, u.consent_mode,  # type: ignore[attr-defined]
-            str(people.get((u.id, "student"), 0)), str(people.get((u.id, "faculty"), 0)),  # type: ignore[attr-defined]
-        )  # fmt: skip
+        students, faculty = people.get((u.id, "student"), 0), people.get((u.id, "faculty"), 0)
+        table.add_row(u.id, u.name, u.time_zone, u.consent_mode, str(students), str(faculty))
     console.print(table)
     teams_table = Table(title="Teams (TEAM_ID is the id column)")
     for column in ("id", "name", "university", "project", "members", "channels"):
         teams_table.add_column(column)
     for s in teams:
         teams_table.add_row(
-            s.team.id, s.team.name, s.team.university_id, s.team.project_id or "",
-            str(s.members), str(s.channels),
-        )  # fmt: skip
+            s.team.id,
+            s.team.name,
+            s.team.university_id,
+            s.team.project_id or "",
+            str(s.members),
+            str(s.channels),
+        )
     console.print(teams_table)
     if not universities:
         console.print("No organisation yet: run `frames org import ROSTER.csv`.")

@@ -65,7 +65,8 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
             current, head = await current_revision(db), head_revision(settings)
             if current != head:
                 raise DatabaseError(
-                    f"the database schema is at {current or 'no revision'} but FRAMES needs {head}; "
+                    f"the database schema is at {current or 'no revision'} "
+                    f"but FRAMES needs {head}; "
                     "run `frames db upgrade`"
                 )
         yield db

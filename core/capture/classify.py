@@ -33,7 +33,9 @@ _DOC_HOST = re.compile(
     r"github\.com/[^/\s]+/[^/\s]+/(wiki|blob)|gitlab\.com/.+/(wikis|blob)|/wiki/)",
     re.IGNORECASE,
 )
-_DOC_FILE = re.compile(r"\.(pdf|docx?|md|rst|xlsx?|pptx?|odt|step|stp|sldprt|kicad_\w+)\b", re.IGNORECASE)
+_DOC_FILE = re.compile(
+    r"\.(pdf|docx?|md|rst|xlsx?|pptx?|odt|step|stp|sldprt|kicad_\w+)\b", re.IGNORECASE
+)
 _CODE_BLOCK = re.compile(r"```")
 _HANDOFF = re.compile(
     r"\b(hand(ing|ed)?[ -]?(it |this |these |everything )?over|hand-?off|taking over|take over|"
@@ -44,7 +46,8 @@ _HANDOFF = re.compile(
 )
 _ANNOUNCE = re.compile(
     r"(@everyone|@here|^\s*(reminder|announcement|heads up|psa|important|update)\b|"
-    r"\bdeadline\b|\ball[- ]hands\b|\bmeeting (is|at|on|tomorrow|today)\b|\bplease (all|everyone)\b)"
+    r"\bdeadline\b|\ball[- ]hands\b|\bmeeting (is|at|on|tomorrow|today)\b|"
+    r"\bplease (all|everyone)\b)"
 )
 _INTERROGATIVE = re.compile(
     r"^\s*(how|what|why|when|where|who|which|does|do|did|is|are|was|were|can|could|should|"
@@ -67,7 +70,11 @@ class Signals:
     @property
     def codified(self) -> bool:
         """Knowledge written down where others can find it (DOMAIN.md's codified type)."""
-        return bool(self.doc_links) or self.has_doc_attachment or (self.is_pinned and self.has_code_block)
+        return (
+            bool(self.doc_links)
+            or self.has_doc_attachment
+            or (self.is_pinned and self.has_code_block)
+        )
 
     def as_metadata(self) -> dict[str, object]:
         return {
@@ -138,7 +145,11 @@ def classify(
     if signals.doc_links or signals.has_doc_attachment:
         return Classification("documentation", "design-document link", signals)
     structured = len(_STEPS.findall(content)) >= 3 or signals.has_code_block
-    if len(content) >= LONG_MESSAGE and (signals.is_pinned or structured) and not signals.is_question:
+    if (
+        len(content) >= LONG_MESSAGE
+        and (signals.is_pinned or structured)
+        and not signals.is_question
+    ):
         return Classification("documentation", "long structured or pinned message", signals)
     if signals.is_question:
         return Classification("question", "question form", signals)

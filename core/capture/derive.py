@@ -22,15 +22,41 @@ from core.capture.records import MessageRecord
 from core.capture.scoring import ScoreParts, score_parts
 
 MESSAGE_COLUMNS = (
-    "id", "channel_id", "author_id", "content", "timestamp", "university_id", "team_id",
-    "message_type", "metadata", "guild_id", "thread_id", "program_id", "reference_id",
-    "is_bot", "is_dm", "edited_at", "deleted_at", "source",
-)  # fmt: skip
+    "id",
+    "channel_id",
+    "author_id",
+    "content",
+    "timestamp",
+    "university_id",
+    "team_id",
+    "message_type",
+    "metadata",
+    "guild_id",
+    "thread_id",
+    "program_id",
+    "reference_id",
+    "is_bot",
+    "is_dm",
+    "edited_at",
+    "deleted_at",
+    "source",
+)
 INTERFACE_COLUMNS = (
-    "from_user_id", "to_user_id", "interaction_type", "knowledge_transfer_score", "timestamp",
-    "message_ids", "source_message_id", "guild_id", "channel_id", "university_id", "team_id",
-    "weight", "confidence", "features",
-)  # fmt: skip
+    "from_user_id",
+    "to_user_id",
+    "interaction_type",
+    "knowledge_transfer_score",
+    "timestamp",
+    "message_ids",
+    "source_message_id",
+    "guild_id",
+    "channel_id",
+    "university_id",
+    "team_id",
+    "weight",
+    "confidence",
+    "features",
+)
 REACTION_COLUMNS = ("message_id", "user_id", "emoji", "channel_id", "university_id", "created_at")
 
 THREAD_PROXIMITY = 5  # earlier distinct participants a thread message connects to, weight 1/rank
@@ -88,7 +114,9 @@ class DerivedBatch:
     messages: list[tuple[object, ...]] = field(default_factory=list)
     interfaces: list[tuple[object, ...]] = field(default_factory=list)
     reactions: list[tuple[object, ...]] = field(default_factory=list)
-    threads: dict[int, tuple[int | None, int]] = field(default_factory=dict)  # thread → (guild, parent)
+    threads: dict[int, tuple[int | None, int]] = field(
+        default_factory=dict
+    )  # thread → (guild, parent)
     skipped_unmapped: dict[int, int] = field(default_factory=dict)  # channel → messages
     content_withheld: int = 0
 
@@ -124,7 +152,11 @@ class ChannelStreams:
         missing = set()
         for record in records:
             batch_ids.add(record.id)
-            if record.reference_id and not record.is_system and record.reference_id not in self._known:
+            if (
+                record.reference_id
+                and not record.is_system
+                and record.reference_id not in self._known
+            ):
                 missing.add(record.reference_id)
         return missing - batch_ids
 
@@ -172,7 +204,10 @@ class ChannelStreams:
         signals = classification.signals
         thread_id = record.channel_id if record.parent_channel_id else None
         if thread_id is not None:
-            batch.threads[thread_id] = (record.guild_id, record.parent_channel_id or channel.channel_id)
+            batch.threads[thread_id] = (
+                record.guild_id,
+                record.parent_channel_id or channel.channel_id,
+            )
         if not keep_content:
             batch.content_withheld += 1
         batch.messages.append(
@@ -198,28 +233,53 @@ class ChannelStreams:
             )
         )
 
-        def edge(kind: str, target: int, *, weight: float = 1.0, latency_h: float | None = None,
-                 acknowledged: bool = False, evidence: tuple[int, ...] = ()) -> None:  # fmt: skip
+        def edge(
+            kind: str,
+            target: int,
+            *,
+            weight: float = 1.0,
+            latency_h: float | None = None,
+            acknowledged: bool = False,
+            evidence: tuple[int, ...] = (),
+        ) -> None:
             if target == record.author_id or target == 0:
                 return
             parts = score_parts(
-                kind, message_type, latency_hours=latency_h, codified=signals.codified,
+                kind,
+                message_type,
+                latency_hours=latency_h,
+                codified=signals.codified,
                 acknowledged=acknowledged,
-            )  # fmt: skip
+            )
             batch.interfaces.append(
                 (
-                    record.author_id, target, kind, parts.score, record.timestamp,
-                    [record.id, *evidence], record.id, record.guild_id, channel.channel_id,
-                    university_id, channel.team_id, round(weight, 4), 1.0,
+                    record.author_id,
+                    target,
+                    kind,
+                    parts.score,
+                    record.timestamp,
+                    [record.id, *evidence],
+                    record.id,
+                    record.guild_id,
+                    channel.channel_id,
+                    university_id,
+                    channel.team_id,
+                    round(weight, 4),
+                    1.0,
                     _features_json(parts, message_type),
-                )  # fmt: skip
+                )
             )
 
         reactors = {u for reaction in record.reactions for u in reaction.user_ids}
         if replied is not None:
             latency = (record.timestamp - replied.timestamp).total_seconds() / 3600
-            edge("reply", replied.author_id, latency_h=latency,
-                 acknowledged=replied.author_id in reactors, evidence=(replied.id,))  # fmt: skip
+            edge(
+                "reply",
+                replied.author_id,
+                latency_h=latency,
+                acknowledged=replied.author_id in reactors,
+                evidence=(replied.id,),
+            )
         for mentioned in dict.fromkeys(record.mention_user_ids):
             if replied is None or mentioned != replied.author_id:
                 edge("mention", mentioned, acknowledged=mentioned in reactors)
@@ -230,27 +290,48 @@ class ChannelStreams:
             for user_id in reaction.user_ids:
                 if user_id != record.author_id:
                     batch.reactions.append(
-                        (record.id, user_id, reaction.emoji, channel.channel_id, university_id, record.timestamp)
+                        (
+                            record.id,
+                            user_id,
+                            reaction.emoji,
+                            channel.channel_id,
+                            university_id,
+                            record.timestamp,
+                        )
                     )
                     parts = score_parts("reaction", message_type, codified=signals.codified)
                     batch.interfaces.append(
                         (
-                            user_id, record.author_id, "reaction", parts.score, record.timestamp,
-                            [record.id], record.id, record.guild_id, channel.channel_id,
-                            university_id, channel.team_id, 0.5, 1.0,
+                            user_id,
+                            record.author_id,
+                            "reaction",
+                            parts.score,
+                            record.timestamp,
+                            [record.id],
+                            record.id,
+                            record.guild_id,
+                            channel.channel_id,
+                            university_id,
+                            channel.team_id,
+                            0.5,
+                            1.0,
                             json.dumps({**parts.as_features(), "emoji": reaction.emoji}),
-                        )  # fmt: skip
+                        )
                     )
 
-        summary = MessageSummary(record.id, record.author_id, message_type, record.timestamp, signals.codified)
+        summary = MessageSummary(
+            record.id, record.author_id, message_type, record.timestamp, signals.codified
+        )
         self._known[record.id] = summary
         if len(self._known) > KNOWN_LIMIT:
             self._known.popitem(last=False)
         stream.recent.append(summary)
         if message_type == "question":
             stream.open_question = OpenQuestion(record.id, record.author_id, record.timestamp)
-        elif _ACKNOWLEDGEMENT.search(record.content) and stream.open_question and (
-            stream.open_question.author_id == record.author_id
+        elif (
+            _ACKNOWLEDGEMENT.search(record.content)
+            and stream.open_question
+            and (stream.open_question.author_id == record.author_id)
         ):
             stream.open_question = None  # the asker is satisfied
         if thread_id is not None and not record.is_system:
@@ -264,13 +345,19 @@ def _features_json(parts: ScoreParts, message_type: str) -> str:
     return json.dumps({**parts.as_features(), "message_type": message_type})
 
 
-def _metadata(record: MessageRecord, classification: Classification, keep_content: bool) -> dict[str, object]:
+def _metadata(
+    record: MessageRecord, classification: Classification, keep_content: bool
+) -> dict[str, object]:
     signals = classification.signals.as_metadata()
     if not keep_content:
         # Links are content: without consent only the fact that there were some is kept.
         signals["links"] = len(classification.signals.links)
         signals["doc_links"] = len(classification.signals.doc_links)
-    metadata: dict[str, object] = {"kind": record.kind, "rule": classification.rule, "signals": signals}
+    metadata: dict[str, object] = {
+        "kind": record.kind,
+        "rule": classification.rule,
+        "signals": signals,
+    }
     if record.mention_user_ids:
         metadata["mentions"] = [str(u) for u in record.mention_user_ids]
     if record.reactions:

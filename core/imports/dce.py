@@ -20,7 +20,13 @@ import ijson
 
 from core.capture.records import AttachmentRecord, MessageRecord, ReactionRecord
 
-THREAD_TYPES = {"GuildPublicThread", "GuildPrivateThread", "GuildNewsThread", "PublicThread", "PrivateThread"}
+THREAD_TYPES = {
+    "GuildPublicThread",
+    "GuildPrivateThread",
+    "GuildNewsThread",
+    "PublicThread",
+    "PrivateThread",
+}
 _KINDS = {
     "Default": "default",
     "Reply": "reply",
@@ -97,7 +103,9 @@ def _reactions(raw: list[dict[str, Any]]) -> tuple[ReactionRecord, ...]:
         emoji = reaction.get("emoji") or {}
         users = tuple(u for u in (_int(x.get("id")) for x in reaction.get("users") or ()) if u)
         reactions.append(
-            ReactionRecord(emoji.get("name") or emoji.get("id") or "?", _int(reaction.get("count")) or 0, users)
+            ReactionRecord(
+                emoji.get("name") or emoji.get("id") or "?", _int(reaction.get("count")) or 0, users
+            )
         )
     return tuple(reactions)
 
@@ -129,12 +137,16 @@ def message_record(raw: dict[str, Any], channel: DceChannel) -> MessageRecord:
             _int(reference.get("channelId")) if reference and kind == "thread_created" else None
         ),
         mention_user_ids=(
-            tuple(u for u in (_int(m.get("id")) for m in mentions) if u is not None) if mentions else ()
+            tuple(u for u in (_int(m.get("id")) for m in mentions) if u is not None)
+            if mentions
+            else ()
         ),
         reactions=_reactions(reactions) if reactions else (),
         attachments=(
             tuple(
-                AttachmentRecord(a.get("fileName") or "", _int(a.get("fileSizeBytes")), a.get("url"))
+                AttachmentRecord(
+                    a.get("fileName") or "", _int(a.get("fileSizeBytes")), a.get("url")
+                )
                 for a in attachments
             )
             if attachments

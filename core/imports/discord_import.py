@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from itertools import islice
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from core.capture.derive import (
@@ -46,7 +46,9 @@ class ImportReport:
     skipped: dict[str, int] = field(default_factory=dict)  # reason → messages
     unmapped_channels: dict[str, int] = field(default_factory=dict)  # channel id → messages
     truncated_files: dict[str, str] = field(default_factory=dict)  # file → where it stopped
-    count_mismatches: dict[str, tuple[int, int]] = field(default_factory=dict)  # file → (declared, read)
+    count_mismatches: dict[str, tuple[int, int]] = field(
+        default_factory=dict
+    )  # file → (declared, read)
     newly_mapped: list[str] = field(default_factory=list)
     dry_run: bool = False
     seconds: float = 0.0
@@ -72,7 +74,9 @@ async def import_discord(
 ) -> ImportReport:
     files = dce_files(paths)
     if not files:
-        raise InputError([InputProblem(", ".join(map(str, paths)), None, None, "no .json export files found")])
+        raise InputError(
+            [InputProblem(", ".join(map(str, paths)), None, None, "no .json export files found")]
+        )
     started = time.perf_counter()
     report = ImportReport(dry_run=dry_run)
     planned: dict[int, ChannelContext] = {}
@@ -95,14 +99,18 @@ async def import_discord(
         # PostgreSQL busy with the previous batch: CPU and database work overlap.
         while batch := await asyncio.to_thread(next_batch):
             report.messages_read += len(batch)
-            derived = await _derive_batch(db, batch, context, streams, authors_known, dry_run=dry_run)
+            derived = await _derive_batch(
+                db, batch, context, streams, authors_known, dry_run=dry_run
+            )
             await derived_batches.put(derived)
         await derived_batches.put(None)
 
     async def write() -> None:
         while (derived := await derived_batches.get()) is not None:
             if dry_run:
-                counts = WriteCounts(len(derived.messages), len(derived.interfaces), len(derived.reactions))
+                counts = WriteCounts(
+                    len(derived.messages), len(derived.interfaces), len(derived.reactions)
+                )
             else:
                 async with db.transaction() as session:
                     counts = await CaptureRepository(session).write(derived)
@@ -117,10 +125,12 @@ async def import_discord(
     if not dry_run:
         async with db.transaction() as session:
             await AuditRepository(session).record(
-                actor, "import.discord", target_type="files",
+                actor,
+                "import.discord",
+                target_type="files",
                 target_id=", ".join(str(p) for p in paths)[:500],
                 details={k: v for k, v in report.as_dict().items() if k != "unmapped_channels"},
-            )  # fmt: skip
+            )
     return report
 
 
@@ -189,7 +199,13 @@ def _note_file(report: ImportReport, path: Path, result: DceReadResult) -> None:
 
 
 async def _map_unmapped(
-    db: Database, files: list[Path], team_id: str, *, actor: str, dry_run: bool, report: ImportReport
+    db: Database,
+    files: list[Path],
+    team_id: str,
+    *,
+    actor: str,
+    dry_run: bool,
+    report: ImportReport,
 ) -> dict[int, ChannelContext]:
     """Map every top-level channel in the export that has no mapping yet to ``team_id``."""
     async with db.sessions() as session:
@@ -204,7 +220,9 @@ async def _map_unmapped(
         channel = result.channel
         if channel is None or channel.is_thread or channel.channel_id in mapped:
             continue
-        wanted[channel.channel_id] = ChannelMappingRecord(channel.guild_id or 0, channel.channel_id, team_id)
+        wanted[channel.channel_id] = ChannelMappingRecord(
+            channel.guild_id or 0, channel.channel_id, team_id
+        )
     report.newly_mapped = [str(c) for c in wanted]
     if wanted and not dry_run:
         async with db.transaction() as session:

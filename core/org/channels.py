@@ -34,7 +34,9 @@ def parse_channels_csv(path: Path) -> list[ChannelMappingRecord]:
     records: list[ChannelMappingRecord] = []
     problems: list[InputProblem] = []
     seen: dict[int, int] = {}
-    for row in read_csv(path, required=("guild_id", "channel_id"), optional=("team_id", "program_id")):
+    for row in read_csv(
+        path, required=("guild_id", "channel_id"), optional=("team_id", "program_id")
+    ):
         guild_id = row.snowflake("guild_id", required=True)
         channel_id = row.snowflake("channel_id", required=True)
         team_id, program_id = row.text("team_id"), row.text("program_id")
@@ -43,10 +45,14 @@ def parse_channels_csv(path: Path) -> list[ChannelMappingRecord]:
         if channel_id is not None:
             first = seen.setdefault(channel_id, row.line)
             if first != row.line:
-                row.problem("channel_id", f"channel {channel_id} is mapped twice (first on line {first})")
+                row.problem(
+                    "channel_id", f"channel {channel_id} is mapped twice (first on line {first})"
+                )
         problems += row.problems
         if not row.problems and guild_id is not None and channel_id is not None:
-            records.append(ChannelMappingRecord(guild_id, channel_id, team_id, program_id, row.line))
+            records.append(
+                ChannelMappingRecord(guild_id, channel_id, team_id, program_id, row.line)
+            )
     if problems:
         raise InputError(problems)
     return records
@@ -58,14 +64,20 @@ async def map_channels(
     """Validate that every team and program exists, then upsert the mappings."""
     org = OrganisationRepository(session)
     teams = await org.teams_by_id({r.team_id for r in records if r.team_id})
-    programs = await org.existing_ids(Program, sorted({r.program_id for r in records if r.program_id}))
+    programs = await org.existing_ids(
+        Program, sorted({r.program_id for r in records if r.program_id})
+    )
     problems = []
     for record in records:
         if record.team_id and record.team_id not in teams:
-            problems.append(InputProblem(source, record.line, "team_id", f"unknown team {record.team_id!r}"))
+            problems.append(
+                InputProblem(source, record.line, "team_id", f"unknown team {record.team_id!r}")
+            )
         if record.program_id and record.program_id not in programs:
             problems.append(
-                InputProblem(source, record.line, "program_id", f"unknown program {record.program_id!r}")
+                InputProblem(
+                    source, record.line, "program_id", f"unknown program {record.program_id!r}"
+                )
             )
     if problems:
         if len(records) == 1 and records[0].line is None:
@@ -91,6 +103,8 @@ async def map_channels(
         "channels.map",
         target_type="channels",
         target_id=source,
-        details={"mappings": [{k: str(v) if v is not None else None for k, v in r.items()} for r in rows]},
+        details={
+            "mappings": [{k: str(v) if v is not None else None for k, v in r.items()} for r in rows]
+        },
     )
     return len(rows)

@@ -29,8 +29,13 @@ from core.db.repositories.outcomes import OutcomeRepository
 from core.errors import InputError, InputProblem
 
 OUTCOME_COLUMNS = (
-    "university_id", "program_id", "project_id", "team_id", "category", "description",
-)  # fmt: skip
+    "university_id",
+    "program_id",
+    "project_id",
+    "team_id",
+    "category",
+    "description",
+)
 _REFERENCES = {
     "university_id": University,
     "program_id": Program,
@@ -92,7 +97,12 @@ async def import_outcomes(
         wanted = sorted({getattr(r, column) for r in records if getattr(r, column)})
         known = await org.existing_ids(model, wanted)
         problems += [
-            InputProblem(source, r.line, column, f"unknown {column.removesuffix('_id')} {getattr(r, column)!r}")
+            InputProblem(
+                source,
+                r.line,
+                column,
+                f"unknown {column.removesuffix('_id')} {getattr(r, column)!r}",
+            )
             for r in records
             if getattr(r, column) and getattr(r, column) not in known
         ]
@@ -109,6 +119,10 @@ async def import_outcomes(
     ]
     await OutcomeRepository(session).upsert(rows)
     await AuditRepository(session).record(
-        actor, "outcomes.import", target_type="outcomes", target_id=source, details={"rows": len(rows)}
+        actor,
+        "outcomes.import",
+        target_type="outcomes",
+        target_id=source,
+        details={"rows": len(rows)},
     )
     return len(rows)

@@ -8,7 +8,8 @@ Roster columns (header names exactly; only the first four are required):
 | person_id | unique id of the person in FRAMES (required) |
 | display_name | name as shown to faculty (required) |
 | role | ``student``, ``faculty``, ``external`` or ``researcher`` (required) |
-| university_name, time_zone, consent_mode | university attributes; consent_mode is ``opt-in`` (default), ``opt-out`` or ``metadata-only`` |
+| university_name, time_zone | university attributes |
+| consent_mode | ``opt-in`` (default), ``opt-out`` or ``metadata-only`` |
 | program_id, program_name | the program the person's team belongs to |
 | project_id, project_name | the mission or project of the team |
 | team_id, team_name, discipline | the team (``team_id`` is the TEAM_ID that commands take) |
@@ -36,11 +37,25 @@ from core.errors import InputError, InputProblem
 
 ROSTER_REQUIRED = ("university_id", "person_id", "display_name", "role")
 ROSTER_OPTIONAL = (
-    "university_name", "time_zone", "consent_mode", "program_id", "program_name",
-    "project_id", "project_name", "team_id", "team_name", "discipline", "email",
-    "graduation_term", "joined_on", "lifecycle", "discord_user_id", "discord_username",
-    "github_login", "consent",
-)  # fmt: skip
+    "university_name",
+    "time_zone",
+    "consent_mode",
+    "program_id",
+    "program_name",
+    "project_id",
+    "project_name",
+    "team_id",
+    "team_name",
+    "discipline",
+    "email",
+    "graduation_term",
+    "joined_on",
+    "lifecycle",
+    "discord_user_id",
+    "discord_username",
+    "github_login",
+    "consent",
+)
 TERMS_REQUIRED = ("university_id", "term", "starts_on", "ends_on")
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")

@@ -49,7 +49,12 @@ async def import_roster(
     # Defaults only apply to new rows; NULL means "keep what is stored" in the upsert.
     await repo.upsert_terms(
         [
-            {"university_id": t.university_id, "name": t.name, "starts_on": t.starts_on, "ends_on": t.ends_on}
+            {
+                "university_id": t.university_id,
+                "name": t.name,
+                "starts_on": t.starts_on,
+                "ends_on": t.ends_on,
+            }
             for t in roster.terms
         ]
     )
@@ -61,7 +66,12 @@ async def import_roster(
     )
     await repo.upsert_projects(
         [
-            {"id": p.id, "name": p.name or p.id, "program_id": p.program_id, "university_id": p.university_id}
+            {
+                "id": p.id,
+                "name": p.name or p.id,
+                "program_id": p.program_id,
+                "university_id": p.university_id,
+            }
             for p in roster.projects.values()
         ]
     )
@@ -111,30 +121,66 @@ async def import_roster(
     now = dt.datetime.now(dt.UTC)
     identities = []
     for p in people:
-        link = {"person_id": p.id, "university_id": p.university_id, "link_source": "roster", "linked_at": now}
+        link = {
+            "person_id": p.id,
+            "university_id": p.university_id,
+            "link_source": "roster",
+            "linked_at": now,
+        }
         if p.discord_user_id is not None:
             identities.append(
-                {"provider": "discord", "external_id": str(p.discord_user_id), "username": p.discord_username, "display_name": p.display_name, **link}
+                {
+                    "provider": "discord",
+                    "external_id": str(p.discord_user_id),
+                    "username": p.discord_username,
+                    "display_name": p.display_name,
+                    **link,
+                }
             )
         elif p.discord_username:
             # Matched to an account id when the bot or an import first sees this name.
             identities.append(
-                {"provider": "discord-name", "external_id": p.discord_username, "username": p.discord_username, "display_name": p.display_name, **link}
+                {
+                    "provider": "discord-name",
+                    "external_id": p.discord_username,
+                    "username": p.discord_username,
+                    "display_name": p.display_name,
+                    **link,
+                }
             )
         if p.github_login:
             identities.append(
-                {"provider": "github", "external_id": p.github_login.lower(), "username": p.github_login, "display_name": p.display_name, **link}
+                {
+                    "provider": "github",
+                    "external_id": p.github_login.lower(),
+                    "username": p.github_login,
+                    "display_name": p.display_name,
+                    **link,
+                }
             )
         if p.email:
             identities.append(
-                {"provider": "email", "external_id": p.email, "username": None, "display_name": p.display_name, "email": p.email, **link}
+                {
+                    "provider": "email",
+                    "external_id": p.email,
+                    "username": None,
+                    "display_name": p.display_name,
+                    "email": p.email,
+                    **link,
+                }
             )
     for identity in identities:
         identity.setdefault("email", None)
     await repo.link_identities(identities)
     consent_changes = await repo.record_consents(
         [
-            {"person_id": p.id, "university_id": p.university_id, "status": p.consent, "scope": "research", "source": "roster"}
+            {
+                "person_id": p.id,
+                "university_id": p.university_id,
+                "status": p.consent,
+                "scope": "research",
+                "source": "roster",
+            }
             for p in people
             if p.consent is not None
         ]
@@ -158,14 +204,20 @@ async def import_roster(
 async def _check_terms(repo: OrganisationRepository, roster: Roster, source: str) -> None:
     """A graduation term must be a term of the person's university, if any terms are known."""
     known: dict[str, set[str]] = {}
-    for term in await repo.terms():
-        known.setdefault(term.university_id, set()).add(term.name)
-    for term in roster.terms:
-        known.setdefault(term.university_id, set()).add(term.name)
+    stored = [(term.university_id, term.name) for term in await repo.terms()]
+    for university_id, name in stored + [(t.university_id, t.name) for t in roster.terms]:
+        known.setdefault(university_id, set()).add(name)
     problems = [
-        InputProblem(source, None, "graduation_term", f"{p.id}: {p.graduation_term!r} is not a term of {p.university_id!r}")
+        InputProblem(
+            source,
+            None,
+            "graduation_term",
+            f"{p.id}: {p.graduation_term!r} is not a term of {p.university_id!r}",
+        )
         for p in roster.people.values()
-        if p.graduation_term and p.university_id in known and p.graduation_term not in known[p.university_id]
+        if p.graduation_term
+        and p.university_id in known
+        and p.graduation_term not in known[p.university_id]
     ]
     if problems:
         raise InputError(problems)

@@ -40,8 +40,15 @@ def fetch(url: str, sql: str) -> list[tuple[object, ...]]:
 
 def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every captured table, for a database diff."""
-    tables = ("discord_messages", "discord_interfaces", "discord_reactions", "discord_channels",
-              "capture_checkpoints", "identities", "channel_mappings")  # fmt: skip
+    tables = (
+        "discord_messages",
+        "discord_interfaces",
+        "discord_reactions",
+        "discord_channels",
+        "capture_checkpoints",
+        "identities",
+        "channel_mappings",
+    )
     return {t: sorted(map(repr, fetch(url, f"SELECT * FROM {t}"))) for t in tables}  # type: ignore[misc]
 
 
@@ -59,30 +66,52 @@ def test_example_export_with_its_thread(example: Path, cli_env: str) -> None:
     result = frames("import", "discord", str(example), "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["files"] == 2 and report["messages_read"] == 40 and report["messages_written"] == 40
+    assert (
+        report["files"] == 2 and report["messages_read"] == 40 and report["messages_written"] == 40
+    )
     assert report["unmapped_channels"] == {} and report["truncated_files"] == {}
 
     rows = fetch(cli_env, "SELECT count(*), count(thread_id), count(content) FROM discord_messages")
     # Opt-in university: content is kept only for people who consented. Patrick gave no
     # consent and one author is not on the roster, so their messages keep metadata only.
-    withheld = fetch(cli_env, "SELECT count(*) FROM discord_messages WHERE author_id NOT IN "
-                              "(521486476985155645, 896568767994532880)")[0][0]  # fmt: skip
+    withheld = fetch(
+        cli_env,
+        "SELECT count(*) FROM discord_messages WHERE author_id NOT IN "
+        "(521486476985155645, 896568767994532880)",
+    )[0][0]
     assert withheld > 0 and report["content_withheld"] == withheld
     assert rows == [(40, 5, 40 - withheld)]
-    thread = fetch(cli_env, f"SELECT DISTINCT channel_id, thread_id, team_id FROM discord_messages WHERE thread_id = {THREAD}")
+    thread = fetch(
+        cli_env,
+        f"SELECT DISTINCT channel_id, thread_id, team_id FROM discord_messages WHERE thread_id = {THREAD}",
+    )
     assert thread == [(int(GENERAL), int(THREAD), "demo-team")]
-    assert fetch(cli_env, f"SELECT parent_id, kind FROM discord_channels WHERE id = {THREAD}") == [(int(GENERAL), "thread")]
+    assert fetch(cli_env, f"SELECT parent_id, kind FROM discord_channels WHERE id = {THREAD}") == [
+        (int(GENERAL), "thread")
+    ]
 
-    reply = fetch(cli_env, "SELECT from_user_id, to_user_id, message_ids FROM discord_interfaces "
-                           "WHERE interaction_type = 'reply' AND source_message_id = 1060926346089476176")  # fmt: skip
-    assert reply == [(521486476985155645, 896568767994532880, [1060926346089476176, 1060926317920538735])]
-    mention = fetch(cli_env, "SELECT to_user_id FROM discord_interfaces WHERE interaction_type = 'mention'")
+    reply = fetch(
+        cli_env,
+        "SELECT from_user_id, to_user_id, message_ids FROM discord_interfaces "
+        "WHERE interaction_type = 'reply' AND source_message_id = 1060926346089476176",
+    )
+    assert reply == [
+        (521486476985155645, 896568767994532880, [1060926346089476176, 1060926317920538735])
+    ]
+    mention = fetch(
+        cli_env, "SELECT to_user_id FROM discord_interfaces WHERE interaction_type = 'mention'"
+    )
     assert (896568767994532880,) in mention
     types = dict(fetch(cli_env, "SELECT message_type, count(*) FROM discord_messages GROUP BY 1"))
     assert types["question"] >= 3 and types["other"] >= 4
-    searched = fetch(cli_env, "SELECT id FROM discord_messages WHERE search_vector @@ plainto_tsquery('english', 'book scanner')")
+    searched = fetch(
+        cli_env,
+        "SELECT id FROM discord_messages WHERE search_vector @@ plainto_tsquery('english', 'book scanner')",
+    )
     assert searched == [(1060927205481402388,)]
-    checkpoint = fetch(cli_env, f"SELECT last_message_id FROM capture_checkpoints WHERE channel_id = {GENERAL}")
+    checkpoint = fetch(
+        cli_env, f"SELECT last_message_id FROM capture_checkpoints WHERE channel_id = {GENERAL}"
+    )
     assert checkpoint == [(1060928127137747099,)]
 
 
@@ -109,12 +138,18 @@ def test_unmapped_channels_are_reported_and_can_be_mapped(cli_env: str, tmp_path
     assert report["skipped"] == {"unmapped channel": 40}
     assert fetch(cli_env, "SELECT count(*) FROM discord_messages") == [(0,)]
 
-    dry = json.loads(frames("import", "discord", str(example), "--map-unmapped", "demo-team", "--dry-run", "--json").stdout)
+    dry = json.loads(
+        frames(
+            "import", "discord", str(example), "--map-unmapped", "demo-team", "--dry-run", "--json"
+        ).stdout
+    )
     assert dry["newly_mapped"] == [GENERAL] and dry["messages_written"] == 40
     assert fetch(cli_env, "SELECT count(*) FROM discord_messages") == [(0,)]
     assert fetch(cli_env, "SELECT count(*) FROM channel_mappings") == [(0,)]
 
-    mapped = json.loads(frames("import", "discord", str(example), "--map-unmapped", "demo-team", "--json").stdout)
+    mapped = json.loads(
+        frames("import", "discord", str(example), "--map-unmapped", "demo-team", "--json").stdout
+    )
     assert mapped["messages_written"] == 40
     assert fetch(cli_env, "SELECT team_id FROM channel_mappings") == [("demo-team",)]
 
@@ -148,5 +183,3 @@ def test_missing_path_and_empty_directory(cli_env: str, tmp_path: Path) -> None:
     result = frames("import", "discord", str(empty))
     assert result.exit_code == 1 and "no .json export files found" in result.stderr
     assert frames("import", "discord", str(tmp_path / "nope")).exit_code == 2
-
-

@@ -32,8 +32,12 @@ async def load_organisation(db: Database, program: Path) -> None:
     async with db.transaction() as session:
         roster = parse_roster(program / "roster.csv", program / "terms.csv")
         await import_roster(session, roster, actor="test", source="roster.csv")
-        await map_channels(session, parse_channels_csv(program / "channels.csv"), actor="test", source="c")
-        await import_outcomes(session, parse_outcomes_csv(program / "outcomes.csv"), actor="test", source="o")
+        await map_channels(
+            session, parse_channels_csv(program / "channels.csv"), actor="test", source="c"
+        )
+        await import_outcomes(
+            session, parse_outcomes_csv(program / "outcomes.csv"), actor="test", source="o"
+        )
 
 
 async def scalar(db: Database, sql: str) -> object:
@@ -43,32 +47,56 @@ async def scalar(db: Database, sql: str) -> object:
 
 async def table_rows(db: Database, table: str) -> list[str]:
     async with db.sessions() as session:
-        return sorted(repr(tuple(r)) for r in (await session.execute(text(f"SELECT * FROM {table}"))).all())
+        return sorted(
+            repr(tuple(r)) for r in (await session.execute(text(f"SELECT * FROM {table}"))).all()
+        )
 
 
-async def test_simulated_program_imports_completely_and_idempotently(db: Database, program: Path) -> None:
+async def test_simulated_program_imports_completely_and_idempotently(
+    db: Database, program: Path
+) -> None:
     manifest = json.loads((program / "manifest.json").read_text())
     await load_organisation(db, program)
     report = await import_discord(db, [program / "discord"], actor="test")
 
     assert report.unmapped_channels == {} and report.truncated_files == {}
     assert report.messages_read == manifest["counts"]["messages"]
-    assert await scalar(db, "SELECT count(*) FROM discord_messages") == manifest["counts"]["messages"]
-    replies = await scalar(db, "SELECT count(*) FROM discord_messages WHERE reference_id IS NOT NULL")
+    assert (
+        await scalar(db, "SELECT count(*) FROM discord_messages") == manifest["counts"]["messages"]
+    )
+    replies = await scalar(
+        db, "SELECT count(*) FROM discord_messages WHERE reference_id IS NOT NULL"
+    )
     assert replies == manifest["explicit_replies"]
     deleted = manifest["deleted_messages"]
-    present = await scalar(db, f"SELECT count(*) FROM discord_messages WHERE id = ANY(ARRAY[{','.join(deleted) or '0'}]::bigint[])")
+    present = await scalar(
+        db,
+        f"SELECT count(*) FROM discord_messages WHERE id = ANY(ARRAY[{','.join(deleted) or '0'}]::bigint[])",
+    )
     assert present == 0
     for failure in manifest["planted_failures"]:
-        count = await scalar(db, f"SELECT count(*) FROM discord_messages WHERE team_id = '{failure['team_id']}'")
+        count = await scalar(
+            db, f"SELECT count(*) FROM discord_messages WHERE team_id = '{failure['team_id']}'"
+        )
         assert count > 0, failure
     # Every type of explicit interface the simulator writes is derived.
-    kinds = await scalar(db, "SELECT array_agg(DISTINCT interaction_type ORDER BY interaction_type) FROM discord_interfaces")
+    kinds = await scalar(
+        db,
+        "SELECT array_agg(DISTINCT interaction_type ORDER BY interaction_type) FROM discord_interfaces",
+    )
     assert {"mention", "reaction", "reply", "thread"} <= set(kinds)  # type: ignore[arg-type]
-    types = await scalar(db, "SELECT array_agg(DISTINCT message_type ORDER BY message_type) FROM discord_messages")
+    types = await scalar(
+        db, "SELECT array_agg(DISTINCT message_type ORDER BY message_type) FROM discord_messages"
+    )
     assert set(types) == {"announcement", "answer", "documentation", "handoff", "other", "question"}  # type: ignore[arg-type]
 
-    tables = ("discord_messages", "discord_interfaces", "discord_reactions", "identities", "capture_checkpoints")
+    tables = (
+        "discord_messages",
+        "discord_interfaces",
+        "discord_reactions",
+        "identities",
+        "capture_checkpoints",
+    )
     before = {t: await table_rows(db, t) for t in tables}
     again = await import_discord(db, [program / "discord"], actor="test")
     assert (again.messages_written, again.interfaces_written, again.reactions_written) == (0, 0, 0)
@@ -98,7 +126,9 @@ async def test_live_capture_then_import_of_the_same_channel(db: Database, progra
     assert report.messages_written == len(everything) - len(live)
     assert await scalar(db, "SELECT count(*) FROM discord_messages") == len(everything)
     assert await scalar(db, "SELECT count(DISTINCT id) FROM discord_messages") == len(everything)
-    assert await scalar(db, "SELECT count(*) FROM discord_messages WHERE source = 'gateway'") == len(live)
+    assert await scalar(
+        db, "SELECT count(*) FROM discord_messages WHERE source = 'gateway'"
+    ) == len(live)
     duplicates = await scalar(
         db,
         "SELECT count(*) FROM (SELECT 1 FROM discord_interfaces GROUP BY interaction_type, "

@@ -32,8 +32,18 @@ def relations(url: str) -> tuple[set[str], set[str]]:
 async def _relations(url: str) -> tuple[set[str], set[str]]:
     connection = await asyncpg.connect(url)
     try:
-        tables = {r[0] for r in await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
-        views = {r[0] for r in await connection.fetch("SELECT viewname FROM pg_views WHERE schemaname='public'")}
+        tables = {
+            r[0]
+            for r in await connection.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+            )
+        }
+        views = {
+            r[0]
+            for r in await connection.fetch(
+                "SELECT viewname FROM pg_views WHERE schemaname='public'"
+            )
+        }
     finally:
         await connection.close()
     return tables, views
@@ -86,7 +96,9 @@ async def test_schema_matches_models_after_upgrade(database_url: str) -> None:
 async def test_required_storage_features(database_url: str) -> None:
     connection = await asyncpg.connect(database_url)
     try:
-        assert await connection.fetchval("SELECT extversion FROM pg_extension WHERE extname='vector'")
+        assert await connection.fetchval(
+            "SELECT extversion FROM pg_extension WHERE extname='vector'"
+        )
         embedding_type = await connection.fetchval(
             "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
             "WHERE attrelid='embeddings'::regclass AND attname='embedding'"
@@ -99,7 +111,9 @@ async def test_required_storage_features(database_url: str) -> None:
         assert generated == "ALWAYS"
         index_methods = {
             r["indexname"]: r["indexdef"]
-            for r in await connection.fetch("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname='public'")
+            for r in await connection.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname='public'"
+            )
         }
         assert "USING gin (search_vector)" in index_methods["ix_discord_messages_search_vector"]
         assert "USING brin" in index_methods["ix_discord_messages_timestamp_brin"]
@@ -120,7 +134,15 @@ async def test_required_storage_features(database_url: str) -> None:
                 "WHERE table_schema='public' AND column_name='university_id'"
             )
         }
-        for table in ("discord_messages", "discord_interfaces", "pm_tasks", "people", "teams", "embeddings", "outcomes"):
+        for table in (
+            "discord_messages",
+            "discord_interfaces",
+            "pm_tasks",
+            "people",
+            "teams",
+            "embeddings",
+            "outcomes",
+        ):
             assert table in tenant_tables
     finally:
         await connection.close()

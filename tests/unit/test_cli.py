@@ -11,7 +11,9 @@ from tests.cli import frames
 EXPECTED = {"channels", "db", "demo", "org", "outcomes", "simulate"}
 
 
-def walk(group: click.Group, ctx: click.Context, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def walk(
+    group: click.Group, ctx: click.Context, path: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
     found = []
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)

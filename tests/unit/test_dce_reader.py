@@ -51,7 +51,12 @@ def _export(messages: list[dict[str, object]], count: int) -> bytes:
 
 
 def _message(n: int, **extra: object) -> dict[str, object]:
-    return {"id": str(1000 + n), "timestamp": f"2026-09-01T10:00:0{n}+00:00", "content": f"m{n}", **extra}
+    return {
+        "id": str(1000 + n),
+        "timestamp": f"2026-09-01T10:00:0{n}+00:00",
+        "content": f"m{n}",
+        **extra,
+    }
 
 
 def test_truncated_file_yields_complete_messages_and_says_where_it_stopped() -> None:

@@ -39,8 +39,16 @@ def test_prefixed_database_url_is_not_read(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.parametrize(
     ("raw", "driver_url", "libpq"),
     [
-        ("postgres://u:p@h:5433/db", "postgresql+asyncpg://u:***@h:5433/db", "postgresql://u:p@h:5433/db"),
-        ("postgresql://u@/db?host=/run/pg", "postgresql+asyncpg://u@/db?host=%2Frun%2Fpg", "postgresql://u@/db?host=/run/pg"),
+        (
+            "postgres://u:p@h:5433/db",
+            "postgresql+asyncpg://u:***@h:5433/db",
+            "postgresql://u:p@h:5433/db",
+        ),
+        (
+            "postgresql://u@/db?host=/run/pg",
+            "postgresql+asyncpg://u@/db?host=%2Frun%2Fpg",
+            "postgresql://u@/db?host=/run/pg",
+        ),
         ("postgresql+psycopg://u@h/db", "postgresql+asyncpg://u@h/db", "postgresql://u@h/db"),
     ],
 )

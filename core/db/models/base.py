@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, MetaData, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -29,7 +29,7 @@ TextId = Annotated[str, mapped_column(Text)]
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: DateTime(timezone=True),
         str: Text,
         int: BigInteger,

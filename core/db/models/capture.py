@@ -57,7 +57,9 @@ class DiscordMessage(Base):
 
 class DiscordReaction(Base):
     __tablename__ = "discord_reactions"
-    __table_args__ = (Index("ix_discord_reactions_created_at_brin", "created_at", postgresql_using="brin"),)
+    __table_args__ = (
+        Index("ix_discord_reactions_created_at_brin", "created_at", postgresql_using="brin"),
+    )
 
     message_id: Mapped[int] = mapped_column(
         ForeignKey("discord_messages.id", ondelete="CASCADE"), primary_key=True

@@ -53,7 +53,9 @@ class InterfaceAssessment(Base):
     """A researcher's (or a model's) reading of one interface under one category."""
 
     __tablename__ = "interface_assessments"
-    __table_args__ = (Index("ix_interface_assessments_interface", "interface_source", "interface_id"),)
+    __table_args__ = (
+        Index("ix_interface_assessments_interface", "interface_source", "interface_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     interface_source: Mapped[str]  # discord, pm, manual (as in the interfaces view)
@@ -75,7 +77,12 @@ class EnergyLossModel(Base):
 
     __tablename__ = "energy_loss_models"
     __table_args__ = (
-        Index("uq_energy_loss_models_active", "is_active", unique=True, postgresql_where=text("is_active")),
+        Index(
+            "uq_energy_loss_models_active",
+            "is_active",
+            unique=True,
+            postgresql_where=text("is_active"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

@@ -127,9 +127,7 @@ class TeamMembership(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
-    person_id: Mapped[str] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), index=True
-    )
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     university_id: Mapped[str] = mapped_column(ForeignKey("universities.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(server_default="member")  # member, lead, advisor
     started_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -170,9 +168,7 @@ class ChannelMapping(Base):
     __tablename__ = "channel_mappings"
     __table_args__ = (
         UniqueConstraint("channel_id"),
-        CheckConstraint(
-            "(team_id IS NULL) <> (program_id IS NULL)", name="team_xor_program"
-        ),
+        CheckConstraint("(team_id IS NULL) <> (program_id IS NULL)", name="team_xor_program"),
         Index("ix_channel_mappings_guild_id", "guild_id"),
     )
 
@@ -187,4 +183,3 @@ class ChannelMapping(Base):
     )
     project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
     created_at: Mapped[CreatedAt]
-

@@ -51,6 +51,12 @@ _MESSAGE_CHANGED = """
 """
 
 
+def _staging_table(stage: str, table: str, columns: str) -> str:
+    """A per-connection staging table, emptied at each commit (names are constants)."""
+    create = f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+    return create + f"SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608
+
+
 class CaptureRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -67,7 +73,10 @@ class CaptureRepository:
     # --- context ----------------------------------------------------------------------------
     async def channel_contexts(self) -> dict[int, ChannelContext]:
         rows = await self.session.execute(
-            text("SELECT channel_id, guild_id, team_id, program_id, university_id FROM channel_mappings")
+            text(
+                "SELECT channel_id, guild_id, team_id, program_id, university_id "
+                "FROM channel_mappings"
+            )
         )
         return {r[0]: ChannelContext(*r) for r in rows.all()}
 
@@ -76,7 +85,8 @@ class CaptureRepository:
         return {university: mode for university, mode in rows.all()}
 
     async def ensure_authors(self, authors: dict[int, tuple[str | None, bool]]) -> None:
-        """Create identities for Discord accounts not seen before, linked when a roster named them."""
+        """Create identities for Discord accounts not seen before (linked when a roster
+        named them by username)."""
         if not authors:
             return
         ids = list(authors)
@@ -85,10 +95,12 @@ class CaptureRepository:
                 """
                 INSERT INTO identities (provider, external_id, username, display_name, is_bot,
                                         person_id, university_id, link_source, linked_at)
-                SELECT 'discord', a.id::text, a.name, a.name, a.is_bot, n.person_id, n.university_id,
+                SELECT 'discord', a.id::text, a.name, a.name, a.is_bot,
+                       n.person_id, n.university_id,
                        CASE WHEN n.person_id IS NOT NULL THEN 'roster-name' END,
                        CASE WHEN n.person_id IS NOT NULL THEN now() END
-                FROM unnest(CAST(:ids AS bigint[]), CAST(:names AS text[]), CAST(:bots AS boolean[]))
+                FROM unnest(CAST(:ids AS bigint[]), CAST(:names AS text[]),
+                            CAST(:bots AS boolean[]))
                      AS a(id, name, is_bot)
                 LEFT JOIN identities n
                        ON n.provider = 'discord-name' AND n.external_id = lower(a.name)
@@ -143,22 +155,34 @@ class CaptureRepository:
         driver = await self._driver()
         if batch.threads:
             await driver.executemany(
-                "INSERT INTO discord_channels (id, guild_id, parent_id, kind) VALUES ($1, $2, $3, 'thread') "
+                "INSERT INTO discord_channels (id, guild_id, parent_id, kind) "
+                "VALUES ($1, $2, $3, 'thread') "
                 "ON CONFLICT (id) DO NOTHING",
                 [(thread, guild, parent) for thread, (guild, parent) in batch.threads.items()],
             )
         messages = await self._upsert_messages(driver, batch.messages)
         reactions = await self._copy_upsert(
-            driver, "discord_reactions", REACTION_COLUMNS, batch.reactions,
-            key=("message_id", "user_id", "emoji"), update=None,
-        )  # fmt: skip
+            driver,
+            "discord_reactions",
+            REACTION_COLUMNS,
+            batch.reactions,
+            key=("message_id", "user_id", "emoji"),
+            update=None,
+        )
         interfaces = await self._copy_upsert(
             driver,
             "discord_interfaces",
             INTERFACE_COLUMNS,
             batch.interfaces,
             key=("interaction_type", "source_message_id", "from_user_id", "to_user_id"),
-            update=("knowledge_transfer_score", "weight", "confidence", "features", "university_id", "team_id"),
+            update=(
+                "knowledge_transfer_score",
+                "weight",
+                "confidence",
+                "features",
+                "university_id",
+                "team_id",
+            ),
         )
         await self._advance_checkpoints(driver, batch.messages)
         return WriteCounts(messages, interfaces, reactions)
@@ -167,12 +191,11 @@ class CaptureRepository:
         if not rows:
             return 0
         columns = ", ".join(MESSAGE_COLUMNS)
-        await driver.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS stage_discord_messages ON COMMIT DELETE ROWS AS "
-            f"SELECT {columns} FROM discord_messages WITH NO DATA"
-        )
+        await driver.execute(_staging_table("stage_discord_messages", "discord_messages", columns))
         # ON COMMIT DELETE ROWS empties the staging table when the batch's transaction ends.
-        await driver.copy_records_to_table("stage_discord_messages", records=rows, columns=MESSAGE_COLUMNS)
+        await driver.copy_records_to_table(
+            "stage_discord_messages", records=rows, columns=MESSAGE_COLUMNS
+        )
         status = await driver.execute(
             f"""
             INSERT INTO discord_messages AS m ({columns})
@@ -198,10 +221,7 @@ class CaptureRepository:
         stage = f"stage_{table}"
         column_list = ", ".join(columns)
         key_list = ", ".join(key)
-        await driver.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-            f"SELECT {column_list} FROM {table} WITH NO DATA"
-        )
+        await driver.execute(_staging_table(stage, table, column_list))
         await driver.copy_records_to_table(stage, records=rows, columns=list(columns))
         if update:
             assignments = ", ".join(f"{c} = excluded.{c}" for c in update)
@@ -222,7 +242,8 @@ class CaptureRepository:
         """The highest stored id per channel and thread, for gap-free backfill later."""
         latest: dict[int, tuple[int | None, str | None, int]] = {}
         id_at, channel_at, guild_at, thread_at, university_at = (
-            MESSAGE_COLUMNS.index(c) for c in ("id", "channel_id", "guild_id", "thread_id", "university_id")
+            MESSAGE_COLUMNS.index(c)
+            for c in ("id", "channel_id", "guild_id", "thread_id", "university_id")
         )
         for row in rows:
             stream = row[thread_at] or row[channel_at]
@@ -236,14 +257,16 @@ class CaptureRepository:
             return
         await driver.executemany(
             """
-            INSERT INTO capture_checkpoints (channel_id, guild_id, university_id, last_message_id, updated_at)
+            INSERT INTO capture_checkpoints
+                (channel_id, guild_id, university_id, last_message_id, updated_at)
             VALUES ($1, $2, $3, $4, now())
             ON CONFLICT (channel_id) DO UPDATE
             SET last_message_id = excluded.last_message_id, updated_at = now()
             WHERE capture_checkpoints.last_message_id IS NULL
                OR capture_checkpoints.last_message_id < excluded.last_message_id
             """,
-            [(stream, guild, university, message_id) for stream, (guild, university, message_id) in latest.items()],
+            [
+                (stream, guild, university, message_id)
+                for stream, (guild, university, message_id) in latest.items()
+            ],
         )
-
-

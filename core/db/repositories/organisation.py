@@ -38,7 +38,12 @@ class OrganisationRepository:
         self.session = session
 
     async def _upsert(
-        self, model: type[Any], rows: list[dict[str, Any]], keys: list[str], *, keep: Sequence[str] = ()
+        self,
+        model: type[Any],
+        rows: list[dict[str, Any]],
+        keys: list[str],
+        *,
+        keep: Sequence[str] = (),
     ) -> None:
         """Insert rows, or update every column but ``keys`` and ``keep`` (NULLs don't overwrite)."""
         if not rows:
@@ -46,7 +51,9 @@ class OrganisationRepository:
         statement = insert(model)
         columns = [c for c in rows[0] if c not in keys and c not in keep]
         if columns:
-            update = {c: func.coalesce(statement.excluded[c], model.__table__.c[c]) for c in columns}
+            update = {
+                c: func.coalesce(statement.excluded[c], model.__table__.c[c]) for c in columns
+            }
             statement = statement.on_conflict_do_update(index_elements=keys, set_=update)
         else:
             statement = statement.on_conflict_do_nothing(index_elements=keys)
@@ -98,7 +105,9 @@ class OrganisationRepository:
             select(Consent.person_id, Consent.scope, Consent.status)
             .where(Consent.person_id.in_(person_ids))
             .ext(distinct_on(Consent.person_id, Consent.scope))
-            .order_by(Consent.person_id, Consent.scope, Consent.recorded_at.desc(), Consent.id.desc())
+            .order_by(
+                Consent.person_id, Consent.scope, Consent.recorded_at.desc(), Consent.id.desc()
+            )
         )
         return {(p, s): status for p, s, status in (await self.session.execute(latest)).all()}
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from core.db.models import ChannelMapping, DiscordMessage, Person, Team, University
 
@@ -24,10 +26,10 @@ class StatsRepository:
         self.session = session
 
     async def per_university(self) -> list[UniversityCounts]:
-        def count_of(column: object) -> object:
+        def count_of(column: InstrumentedAttribute[str | None]) -> ScalarSelect[int]:
             return (
                 select(func.count())
-                .where(column == University.id)  # type: ignore[operator]
+                .where(column == University.id)
                 .correlate(University)
                 .scalar_subquery()
             )
