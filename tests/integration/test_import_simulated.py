@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from core.capture.derive import CaptureContext, ChannelStreams
 from core.db.engine import Database
-from core.db.repositories.capture import CaptureRepository
+from core.db.repositories.capture import AuthorDetails, CaptureRepository
 from core.imports.dce import dce_files, read_dce_file
 from core.imports.discord_import import import_discord
 from core.org.channels import map_channels, parse_channels_csv
@@ -113,7 +113,7 @@ async def test_live_capture_then_import_of_the_same_channel(db: Database, progra
     # Live capture wrote the first half through the same stage and writer.
     async with db.transaction() as session:
         repo = CaptureRepository(session)
-        await repo.ensure_authors({r.author_id: (r.author_name, r.author_is_bot) for r in live})
+        await repo.ensure_authors({r.author_id: AuthorDetails(r.author_name, r.author_is_bot) for r in live})
         context = CaptureContext(
             await repo.channel_contexts(),
             await repo.author_contexts(sorted({r.author_id for r in live})),

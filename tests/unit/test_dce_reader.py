@@ -83,3 +83,18 @@ def test_unreadable_message_is_skipped_with_reason() -> None:
     result = DceReadResult(Path("bad.json"))
     assert [r.id for r in read_dce(io.BytesIO(data), result)] == [1001]
     assert result.skipped and result.skipped[0].startswith("message x: unreadable")
+
+
+def test_simulator_files_load_with_the_same_reader(tmp_path: Path) -> None:
+    from core.simulate import SimulationConfig, simulate
+
+    simulate(SimulationConfig(seed=1, universities=2, weeks=2), tmp_path)
+    files = dce_files([tmp_path / "discord"])
+    threads = 0
+    for path in files:
+        result, messages = read_dce_file(path)
+        records = list(messages)
+        assert result.channel is not None and result.truncated_at is None
+        assert result.declared_count == len(records) and not result.skipped
+        threads += result.channel.is_thread
+    assert files and threads > 0

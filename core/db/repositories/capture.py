@@ -8,7 +8,8 @@ only touch rows whose values differ), so imports are replay-safe.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -23,6 +24,16 @@ from core.capture.derive import (
     DerivedBatch,
     MessageSummary,
 )
+
+
+@dataclass(frozen=True)
+class AuthorDetails:
+    """What an export tells about an account, for its identity row."""
+
+    name: str | None
+    is_bot: bool = False
+    email: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,37 +95,50 @@ class CaptureRepository:
         rows = await self.session.execute(text("SELECT id, consent_mode FROM universities"))
         return {university: mode for university, mode in rows.all()}
 
-    async def ensure_authors(self, authors: dict[int, tuple[str | None, bool]]) -> None:
-        """Create identities for Discord accounts not seen before (linked when a roster
-        named them by username)."""
+    async def ensure_authors(
+        self, authors: dict[int, AuthorDetails], *, provider: str = "discord"
+    ) -> None:
+        """Create identities for accounts not seen before, linked to a person when the roster
+        named the account's username (Discord) or the export gives the person's email."""
         if not authors:
             return
         ids = list(authors)
         await self.session.execute(
             text(
                 """
-                INSERT INTO identities (provider, external_id, username, display_name, is_bot,
-                                        person_id, university_id, link_source, linked_at)
-                SELECT 'discord', a.id::text, a.name, a.name, a.is_bot,
-                       n.person_id, n.university_id,
-                       CASE WHEN n.person_id IS NOT NULL THEN 'roster-name' END,
-                       CASE WHEN n.person_id IS NOT NULL THEN now() END
+                INSERT INTO identities (provider, external_id, username, display_name, email,
+                                        is_bot, metadata, person_id, university_id,
+                                        link_source, linked_at)
+                SELECT :provider, a.id::text, a.name, a.name, a.email, a.is_bot,
+                       coalesce(a.metadata, '{}'::jsonb),
+                       coalesce(n.person_id, p.id), coalesce(n.university_id, p.university_id),
+                       CASE WHEN n.person_id IS NOT NULL THEN 'roster-name'
+                            WHEN p.id IS NOT NULL THEN 'email-match' END,
+                       CASE WHEN coalesce(n.person_id, p.id) IS NOT NULL THEN now() END
                 FROM unnest(CAST(:ids AS bigint[]), CAST(:names AS text[]),
-                            CAST(:bots AS boolean[]))
-                     AS a(id, name, is_bot)
+                            CAST(:emails AS text[]), CAST(:bots AS boolean[]),
+                            CAST(:metadata AS jsonb[]))
+                     AS a(id, name, email, is_bot, metadata)
                 LEFT JOIN identities n
-                       ON n.provider = 'discord-name' AND n.external_id = lower(a.name)
+                       ON :provider = 'discord' AND n.provider = 'discord-name'
+                      AND n.external_id = lower(a.name)
+                LEFT JOIN people p ON a.email IS NOT NULL AND p.email = lower(a.email)
                 ON CONFLICT (provider, external_id) DO NOTHING
                 """
             ),
             {
+                "provider": provider,
                 "ids": ids,
-                "names": [authors[i][0] for i in ids],
-                "bots": [authors[i][1] for i in ids],
+                "names": [authors[i].name for i in ids],
+                "emails": [authors[i].email for i in ids],
+                "bots": [authors[i].is_bot for i in ids],
+                "metadata": [json.dumps(authors[i].metadata) for i in ids],
             },
         )
 
-    async def author_contexts(self, author_ids: Sequence[int]) -> dict[int, AuthorContext]:
+    async def author_contexts(
+        self, author_ids: Sequence[int], *, provider: str = "discord"
+    ) -> dict[int, AuthorContext]:
         if not author_ids:
             return {}
         rows = await self.session.execute(
@@ -129,10 +153,10 @@ class CaptureRepository:
                     WHERE person_id = p.id AND scope = 'research'
                     ORDER BY recorded_at DESC, id DESC LIMIT 1
                 ) c ON true
-                WHERE i.provider = 'discord' AND i.external_id = ANY(CAST(:ids AS text[]))
+                WHERE i.provider = :provider AND i.external_id = ANY(CAST(:ids AS text[]))
                 """
             ),
-            {"ids": [str(a) for a in author_ids]},
+            {"provider": provider, "ids": [str(a) for a in author_ids]},
         )
         return {r[0]: AuthorContext(r[1], r[2], r[3], bool(r[4])) for r in rows.all()}
 

@@ -1,0 +1,159 @@
+"""The import pipeline shared by every history format.
+
+A source yields ``MessageRecord`` batches (spanning files, so commits stay few); each
+batch's authors are resolved, then it is classified and turned into interfaces in a worker
+thread while the previous batch is written (COPY into staging and an idempotent upsert),
+so CPU and database work overlap. Re-importing changes nothing; a crash loses at most the
+batch in flight, which the next run writes again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from core.capture.derive import (
+    AuthorContext,
+    CaptureContext,
+    ChannelContext,
+    ChannelStreams,
+    DerivedBatch,
+)
+from core.capture.records import MessageRecord
+from core.db.engine import Database
+from core.db.repositories.audit import AuditRepository
+from core.db.repositories.capture import AuthorDetails, CaptureRepository, WriteCounts
+
+BATCH_SIZE = 10_000  # messages per transaction: few commits, bounded memory
+
+
+@dataclass
+class ImportReport:
+    files: int = 0
+    messages_read: int = 0
+    messages_written: int = 0
+    interfaces_written: int = 0
+    reactions_written: int = 0
+    content_withheld: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason → messages
+    unmapped_channels: dict[str, int] = field(default_factory=dict)  # channel id → messages
+    channel_names: dict[str, str] = field(default_factory=dict)  # channel id → name, if known
+    truncated_files: dict[str, str] = field(default_factory=dict)  # file → where it stopped
+    count_mismatches: dict[str, tuple[int, int]] = field(default_factory=dict)  # (declared, read)
+    bad_files: dict[str, str] = field(default_factory=dict)  # file → why it was skipped
+    newly_mapped: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+ProgressCallback = Callable[[int, int], None]  # (files finished, messages read in total)
+BatchReader = Callable[[], list[MessageRecord]]  # the next batch; empty at the end
+AuthorsOf = Callable[[list[MessageRecord]], dict[int, AuthorDetails]]
+
+
+@dataclass
+class ImportSource:
+    """What a format contributes: its batches and how its authors become identities."""
+
+    provider: str  # identities.provider of the authors: discord, slack
+    audit_action: str
+    target: str
+    next_batch: BatchReader
+    authors_of: AuthorsOf
+    planned_channels: dict[int, ChannelContext] = field(default_factory=dict)
+
+
+async def run_import(
+    db: Database,
+    source: ImportSource,
+    report: ImportReport,
+    *,
+    actor: str,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    started = time.perf_counter()
+    dry_run = report.dry_run
+    async with db.sessions() as session:
+        repo = CaptureRepository(session)
+        # A dry run maps nothing, but reports as if the planned mappings existed.
+        channels = {**source.planned_channels, **await repo.channel_contexts()}
+        context = CaptureContext(channels, {}, await repo.consent_modes())
+    streams = ChannelStreams()
+    authors_known: dict[int, AuthorContext | None] = {}
+    derived_batches: asyncio.Queue[DerivedBatch | None] = asyncio.Queue(maxsize=2)
+
+    async def read_and_derive() -> None:
+        while batch := await asyncio.to_thread(source.next_batch):
+            report.messages_read += len(batch)
+            new_authors = {
+                author_id: details
+                for author_id, details in source.authors_of(batch).items()
+                if author_id not in authors_known
+            }
+            async with db.transaction() as session:
+                repo = CaptureRepository(session)
+                if new_authors:
+                    if not dry_run:
+                        await repo.ensure_authors(new_authors, provider=source.provider)
+                    found = await repo.author_contexts(list(new_authors), provider=source.provider)
+                    for author_id in new_authors:
+                        authors_known[author_id] = found.get(author_id)
+                    context.authors = {a: c for a, c in authors_known.items() if c is not None}
+                missing = list(streams.missing_references(batch))
+                streams.remember(await repo.message_summaries(missing))
+            await derived_batches.put(await asyncio.to_thread(streams.derive, batch, context))
+        await derived_batches.put(None)
+
+    async def write() -> None:
+        while (derived := await derived_batches.get()) is not None:
+            if dry_run:
+                counts = WriteCounts(
+                    len(derived.messages), len(derived.interfaces), len(derived.reactions)
+                )
+            else:
+                async with db.transaction() as session:
+                    counts = await CaptureRepository(session).write(derived)
+            _account(report, derived, counts)
+            if progress:
+                progress(report.files, report.messages_read)
+
+    async with asyncio.TaskGroup() as stages:
+        stages.create_task(read_and_derive())
+        stages.create_task(write())
+    report.seconds = round(time.perf_counter() - started, 3)
+    if progress:
+        progress(report.files, report.messages_read)
+    if not dry_run:
+        details = {
+            k: v
+            for k, v in report.as_dict().items()
+            if k not in ("unmapped_channels", "channel_names")
+        }
+        async with db.transaction() as session:
+            await AuditRepository(session).record(
+                actor,
+                source.audit_action,
+                target_type="files",
+                target_id=source.target[:500],
+                details=details,
+            )
+    return report
+
+
+def _account(report: ImportReport, derived: DerivedBatch, counts: WriteCounts) -> None:
+    report.messages_written += counts.messages
+    report.interfaces_written += counts.interfaces
+    report.reactions_written += counts.reactions
+    report.content_withheld += derived.content_withheld
+    for channel, count in derived.skipped_unmapped.items():
+        key = str(channel)
+        report.unmapped_channels[key] = report.unmapped_channels.get(key, 0) + count
+        report.skip("unmapped channel", count)
