@@ -45,9 +45,8 @@ async def run_import(program: Path, url: str) -> None:
     size = sum(p.stat().st_size for p in (program / "discord").rglob("*.json")) / 1e6
     print(f"messages imported      {report.messages_read:>12,}")
     print(f"export size on disk    {size:>12,.0f} MB")
-    print(
-        f"import time            {seconds:>12,.1f} s ({report.messages_read / seconds:,.0f} messages/s)"
-    )
+    rate = report.messages_read / seconds
+    print(f"import time            {seconds:>12,.1f} s ({rate:,.0f} messages/s)")
     print(f"peak RSS before import {before:>12,.0f} MB")
     print(f"peak RSS of importer   {peak:>12,.0f} MB   (target < 500 MB)")
 

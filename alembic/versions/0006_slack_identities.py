@@ -21,6 +21,7 @@ CHAT_PROVIDERS = "('discord', 'slack')"
 
 
 def _view(providers: str) -> str:
+    # providers is one of the two constants below, never user input.
     return f"""
         CREATE OR REPLACE VIEW interfaces AS
         SELECT 'discord'::text AS source, di.id AS source_id,

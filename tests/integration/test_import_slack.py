@@ -156,7 +156,7 @@ def test_slack_export_maps_to_the_same_records(organisation: str, tmp_path: Path
     assert reply == [(slack_number("U03CAT"), slack_number("U01ANA"))]
     reaction = fetch(
         organisation,
-        f"SELECT from_user_id, to_user_id FROM discord_interfaces WHERE interaction_type = 'reaction'",
+        "SELECT from_user_id, to_user_id FROM discord_interfaces WHERE interaction_type = 'reaction'",
     )
     assert reaction == [(slack_number("U01ANA"), slack_number("U03CAT"))]
     thanks = slack_message_id("C01EPS", "1725000300.000400")

@@ -7,8 +7,8 @@ only touch rows whose values differ), so imports are replay-safe.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
