@@ -21,6 +21,10 @@ COMMANDS = {
     "import": "bot.commands.importing:import_group",
     "org": "bot.commands.org:org_group",
     "outcomes": "bot.commands.org:outcomes_group",
+    "panel": "bot.commands.panel:panel_command",
+    "pm": "bot.commands.pm:pm_group",
+    "run": "bot.commands.run:run_command",
+    "scheduler": "bot.commands.scheduler:scheduler_command",
     "simulate": "bot.commands.simulate:simulate_command",
 }
 

@@ -72,3 +72,6 @@ __all__ = [
     "TeamMembership",
     "University",
 ]
+from core.db.models.pm_identity import IdentitySuggestion, PMWebhookDelivery, PMWebhookSecret
+
+__all__ += ["IdentitySuggestion", "PMWebhookDelivery", "PMWebhookSecret"]
