@@ -59,8 +59,8 @@ async def run_demo_imports(
     rate = messages.messages_read / messages.seconds if messages.seconds else 0.0
     report.notes.append(
         f"{messages.messages_read:,} messages from {messages.files} channel and thread exports: "
-        f"{messages.messages_written:,} new or changed, {messages.interfaces_written:,} interfaces "
-        f"derived, content withheld by consent for {messages.content_withheld:,} "
+        f"{messages.messages_written:,} new or changed, {messages.interfaces_written:,} new or "
+        f"changed interfaces, content withheld by consent for {messages.content_withheld:,} "
         f"({messages.seconds:.1f} s, {rate:,.0f} messages/s)."
     )
     async with db.sessions() as session:
