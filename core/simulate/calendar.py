@@ -37,14 +37,19 @@ def _weeks_long(start: dt.date, weeks: int) -> dt.date:
 def terms_for(university_id: str, calendar: str, first_year: int, last_year: int) -> list[Term]:
     """Terms of one university, in date order, for the given calendar years."""
     terms: list[Term] = []
+    seasons: tuple[tuple[str, dt.date, int], ...]
     for year in range(first_year, last_year + 1):
         if calendar == "quarter":
             winter = dt.date(year, 1, 5) + dt.timedelta(days=(-dt.date(year, 1, 5).weekday()) % 7)
             spring = winter + dt.timedelta(weeks=12)
             summer = spring + dt.timedelta(weeks=12)
             fall = _nth_weekday(year, 9, 0, 4)
-            seasons = (("winter", winter, 11), ("spring", spring, 11), ("summer", summer, 10),
-                       ("fall", fall, 11))  # fmt: skip
+            seasons = (
+                ("winter", winter, 11),
+                ("spring", spring, 11),
+                ("summer", summer, 10),
+                ("fall", fall, 11),
+            )
         else:
             spring = _nth_weekday(year, 1, 0, 3)
             summer = spring + dt.timedelta(weeks=17)
@@ -52,8 +57,13 @@ def terms_for(university_id: str, calendar: str, first_year: int, last_year: int
             seasons = (("spring", spring, 16), ("summer", summer, 12), ("fall", fall, 16))
         for season, starts_on, weeks in seasons:
             terms.append(
-                Term(university_id, f"{year}-{season}", starts_on, _weeks_long(starts_on, weeks),
-                     season)  # fmt: skip
+                Term(
+                    university_id,
+                    f"{year}-{season}",
+                    starts_on,
+                    _weeks_long(starts_on, weeks),
+                    season,
+                )
             )
     return terms
 
@@ -102,7 +112,10 @@ def local_midnights_ms(time_zone: str, start: dt.date, days: int) -> list[int]:
 
 
 def epoch_ms(day: dt.date) -> int:
-    return int((dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - _EPOCH).total_seconds()) * 1000
+    return (
+        int((dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) - _EPOCH).total_seconds())
+        * 1000
+    )
 
 
 def iso_utc(ms: int) -> str:

@@ -72,9 +72,7 @@ def validate(config: SimulationConfig) -> None:
             field="messages",
         )
     if not isinstance(config.start, dt.date) or isinstance(config.start, dt.datetime):
-        raise ConfigurationError(
-            f"start must be a date, not {config.start!r}", field="start"
-        )
+        raise ConfigurationError(f"start must be a date, not {config.start!r}", field="start")
     if not 2000 <= config.start.year <= 2090:
         raise ConfigurationError(
             f"start must be between 2000 and 2090, not {config.start}", field="start"

@@ -55,46 +55,145 @@ class UniversitySeed:
 
 
 CATALOGUE = (
-    UniversitySeed("cpp", "California State Polytechnic University, Pomona",
-                   "America/Los_Angeles", "opt-in", "cpp.edu", "Bronco Space Lab", "semester",
-                   "github", "broncospace", "BroncoSat-3"),
-    UniversitySeed("uci", "University of California, Irvine", "America/Los_Angeles",
-                   "opt-out", "uci.edu", "Anteater CubeSat", "quarter", "github", "uci-cubesat",
-                   "AntSat-1"),
-    UniversitySeed("tamu", "Texas A&M University", "America/Chicago", "metadata-only",
-                   "tamu.edu", "Aggie Space Systems", "semester", "jira", "aggiesat",
-                   "AggieSat-7"),
-    UniversitySeed("uh", "University of Hawaiʻi at Mānoa", "Pacific/Honolulu", "opt-in",
-                   "hawaii.edu", "Hawaii Space Flight Lab", "semester", "github", "hsfl-cubesat",
-                   "Hōkūlele-2"),
-    UniversitySeed("cub", "University of Colorado Boulder", "America/Denver", "opt-in",
-                   "colorado.edu", "Buff Sat Lab", "semester", "github", "cu-smallsat",
-                   "RALPHIE-2"),
-    UniversitySeed("gt", "Georgia Institute of Technology", "America/New_York", "opt-out",
-                   "gatech.edu", "Yellow Jacket Space", "semester", "jira", "gtspace",
-                   "GT-Prox-2"),
-    UniversitySeed("uaf", "University of Alaska Fairbanks", "America/Anchorage", "opt-in",
-                   "alaska.edu", "Alaska CubeSat Lab", "semester", "github", "uaf-cubesat",
-                   "AuroraSat-1"),
-    UniversitySeed("uprm", "Universidad de Puerto Rico, Mayagüez", "America/Puerto_Rico",
-                   "opt-in", "upr.edu", "Colegio Space Lab", "semester", "github", "uprm-space",
-                   "ColibríSat-1"),
-)  # fmt: skip
+    UniversitySeed(
+        "cpp",
+        "California State Polytechnic University, Pomona",
+        "America/Los_Angeles",
+        "opt-in",
+        "cpp.edu",
+        "Bronco Space Lab",
+        "semester",
+        "github",
+        "broncospace",
+        "BroncoSat-3",
+    ),
+    UniversitySeed(
+        "uci",
+        "University of California, Irvine",
+        "America/Los_Angeles",
+        "opt-out",
+        "uci.edu",
+        "Anteater CubeSat",
+        "quarter",
+        "github",
+        "uci-cubesat",
+        "AntSat-1",
+    ),
+    UniversitySeed(
+        "tamu",
+        "Texas A&M University",
+        "America/Chicago",
+        "metadata-only",
+        "tamu.edu",
+        "Aggie Space Systems",
+        "semester",
+        "jira",
+        "aggiesat",
+        "AggieSat-7",
+    ),
+    UniversitySeed(
+        "uh",
+        "University of Hawaiʻi at Mānoa",
+        "Pacific/Honolulu",
+        "opt-in",
+        "hawaii.edu",
+        "Hawaii Space Flight Lab",
+        "semester",
+        "github",
+        "hsfl-cubesat",
+        "Hōkūlele-2",
+    ),
+    UniversitySeed(
+        "cub",
+        "University of Colorado Boulder",
+        "America/Denver",
+        "opt-in",
+        "colorado.edu",
+        "Buff Sat Lab",
+        "semester",
+        "github",
+        "cu-smallsat",
+        "RALPHIE-2",
+    ),
+    UniversitySeed(
+        "gt",
+        "Georgia Institute of Technology",
+        "America/New_York",
+        "opt-out",
+        "gatech.edu",
+        "Yellow Jacket Space",
+        "semester",
+        "jira",
+        "gtspace",
+        "GT-Prox-2",
+    ),
+    UniversitySeed(
+        "uaf",
+        "University of Alaska Fairbanks",
+        "America/Anchorage",
+        "opt-in",
+        "alaska.edu",
+        "Alaska CubeSat Lab",
+        "semester",
+        "github",
+        "uaf-cubesat",
+        "AuroraSat-1",
+    ),
+    UniversitySeed(
+        "uprm",
+        "Universidad de Puerto Rico, Mayagüez",
+        "America/Puerto_Rico",
+        "opt-in",
+        "upr.edu",
+        "Colegio Space Lab",
+        "semester",
+        "github",
+        "uprm-space",
+        "ColibríSat-1",
+    ),
+)
 
 # Universities beyond the eight: generated, clearly fictional names.
 _EXTRA_PLACES = (
-    ("Lakeshore", "lksu"), ("Cascadia", "casu"), ("High Plains", "hpsu"), ("Bayou", "bysu"),
-    ("Piedmont", "pdsu"), ("Great Basin", "gbsu"), ("Ozark", "ozsu"), ("Tidewater", "twsu"),
-    ("Northwoods", "nwsu"), ("Red River", "rrsu"), ("Sierra", "sisu"), ("Gulf Coast", "gcsu"),
-    ("Blue Ridge", "brsu"), ("Prairie", "prsu"), ("Columbia Basin", "cbsu"),
-    ("Catskill", "cksu"), ("Sonoran", "snsu"), ("Driftless", "dlsu"),
-)  # fmt: skip
-_EXTRA_ZONES = ("America/Chicago", "America/New_York", "America/Denver", "America/Los_Angeles",
-                "America/Phoenix", "America/Detroit")  # fmt: skip
+    ("Lakeshore", "lksu"),
+    ("Cascadia", "casu"),
+    ("High Plains", "hpsu"),
+    ("Bayou", "bysu"),
+    ("Piedmont", "pdsu"),
+    ("Great Basin", "gbsu"),
+    ("Ozark", "ozsu"),
+    ("Tidewater", "twsu"),
+    ("Northwoods", "nwsu"),
+    ("Red River", "rrsu"),
+    ("Sierra", "sisu"),
+    ("Gulf Coast", "gcsu"),
+    ("Blue Ridge", "brsu"),
+    ("Prairie", "prsu"),
+    ("Columbia Basin", "cbsu"),
+    ("Catskill", "cksu"),
+    ("Sonoran", "snsu"),
+    ("Driftless", "dlsu"),
+)
+_EXTRA_ZONES = (
+    "America/Chicago",
+    "America/New_York",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Phoenix",
+    "America/Detroit",
+)
 
 SUBSYSTEM_ORDER = (
-    "integration", "adcs", "eps", "comms", "structures", "thermal", "fsw", "payload", "ground",
-)  # fmt: skip
+    "integration",
+    "adcs",
+    "eps",
+    "comms",
+    "structures",
+    "thermal",
+    "fsw",
+    "payload",
+    "ground",
+)
 
 
 @dataclass(frozen=True)
@@ -213,10 +312,18 @@ def _university_seeds(count: int) -> list[UniversitySeed]:
         zone = _EXTRA_ZONES[index % len(_EXTRA_ZONES)]
         mode = "opt-out" if index % 5 == 4 else "opt-in"
         seeds.append(
-            UniversitySeed(short, f"{place} State University", zone, mode,
-                           f"{short}.edu", f"{place} Space Lab", "semester",
-                           "jira" if index % 4 == 3 else "github", f"{short}-space",
-                           f"{place.split()[0]}Sat-1")  # fmt: skip
+            UniversitySeed(
+                short,
+                f"{place} State University",
+                zone,
+                mode,
+                f"{short}.edu",
+                f"{place} Space Lab",
+                "semester",
+                "jira" if index % 4 == 3 else "github",
+                f"{short}-space",
+                f"{place.split()[0]}Sat-1",
+            )
         )
     return seeds
 
@@ -245,15 +352,17 @@ class _Builder:
                 teams.append(self._team(len(teams), university, subsystem, planted.get(team_id)))
         actors: list[Actor] = []
         for university in universities:
-            actors += self._people(university, [t for t in teams if t.university_id == university.id],
-                                   len(actors))  # fmt: skip
+            actors += self._people(
+                university, [t for t in teams if t.university_id == university.id], len(actors)
+            )
         people_count = len(actors)
         bots = self._bots(universities, actors)
         channels = self._channels(universities, teams)
         handoffs = self._handoffs(universities, teams, actors)
         ordered = {team_id: planted[team_id] for team_id in planted}
-        return Organisation(config, universities, teams, actors, people_count, channels,
-                            ordered, handoffs, bots)  # fmt: skip
+        return Organisation(
+            config, universities, teams, actors, people_count, channels, ordered, handoffs, bots
+        )
 
     # -- universities and teams ---------------------------------------------------------
 
@@ -287,8 +396,12 @@ class _Builder:
 
     def _plant(self, universities: list[University], subsystems: list[list[str]]) -> dict[str, str]:
         """One team per dimension, spread over universities where possible; not the kit."""
-        candidates = [f"{u.id}-{s}" for u, chosen in zip(universities, subsystems, strict=True)
-                      for s in chosen if s != "kit"]  # fmt: skip
+        candidates = [
+            f"{u.id}-{s}"
+            for u, chosen in zip(universities, subsystems, strict=True)
+            for s in chosen
+            if s != "kit"
+        ]
         if len(candidates) < len(DIMENSIONS):
             candidates.append(f"{universities[0].id}-kit")
         self.rng.shuffle(candidates)
@@ -302,8 +415,9 @@ class _Builder:
         picked += [team_id for team_id in candidates if team_id not in picked]
         return dict(zip(picked[: len(DIMENSIONS)], DIMENSIONS, strict=False))
 
-    def _team(self, index: int, university: University, subsystem: str,
-              dimension: str | None) -> Team:  # fmt: skip
+    def _team(
+        self, index: int, university: University, subsystem: str, dimension: str | None
+    ) -> Team:
         spec = SUBSYSTEMS[subsystem]
         is_kit = subsystem == "kit"
         return Team(
@@ -335,12 +449,17 @@ class _Builder:
         used.add(value)
         return value
 
-    def _actor_base(self, index: int, first: str, last: str, university: University | None,
-                    display: str) -> Actor:  # fmt: skip
+    def _actor_base(
+        self, index: int, first: str, last: str, university: University | None, display: str
+    ) -> Actor:
         a_first, a_last = ascii_fold(first).lower(), ascii_fold(last).lower().replace(" ", "")
         style = self.rng.randrange(4)
-        handle = (f"{a_first}.{a_last}", f"{a_first}{a_last[:1]}", f"{a_first}_{a_last}",
-                  f"{a_first}{a_last}{self.rng.randint(1, 99)}")[style]  # fmt: skip
+        handle = (
+            f"{a_first}.{a_last}",
+            f"{a_first}{a_last[:1]}",
+            f"{a_first}_{a_last}",
+            f"{a_first}{a_last}{self.rng.randint(1, 99)}",
+        )[style]
         created = self.id_epoch - self.rng.randint(30, 3600) * 86_400_000
         return Actor(
             index=index,
@@ -392,16 +511,24 @@ class _Builder:
             first, last = self._name()
             director = number == advisers
             team = None if director else teams[min(2 * number, len(teams) - 1)]
-            add(first, last, f"{rng.choice(FACULTY_TITLES)} {first} {last}",
-                person_id=f"{university.id}-f{number + 1:02d}", role="faculty",
-                team_id=team.id if team else "", email=self._email(first, last,
-                university.seed.email_domain),
+            add(
+                first,
+                last,
+                f"{rng.choice(FACULTY_TITLES)} {first} {last}",
+                person_id=f"{university.id}-f{number + 1:02d}",
+                role="faculty",
+                team_id=team.id if team else "",
+                email=self._email(first, last, university.seed.email_domain),
                 discipline=team.discipline if team else "aerospace engineering",
-                joined_on=None if rng.random() < 0.5 else start - dt.timedelta(
-                    days=rng.randint(900, 4000)),
+                joined_on=None
+                if rng.random() < 0.5
+                else start - dt.timedelta(days=rng.randint(900, 4000)),
                 github_login=self._login(first, last) if rng.random() < 0.5 else "",
-                consent=self._consent(), color="#E67E22", director=director,
-                active_from=start)  # fmt: skip
+                consent=self._consent(),
+                color="#E67E22",
+                director=director,
+                active_from=start,
+            )
 
         student_number = 0
         for team in teams:
@@ -414,16 +541,22 @@ class _Builder:
                 if behaviour.dimension in ("coupling_degradation", "temporal_misalignment"):
                     outgoing = max(3, round(size * 0.45))
                 incoming = max(1, round(size * 0.25))
-                lifecycles = (["outgoing"] * outgoing + ["incoming"] * incoming
-                              + ["established"] * max(0, size - outgoing - incoming))  # fmt: skip
+                lifecycles = (
+                    ["outgoing"] * outgoing
+                    + ["incoming"] * incoming
+                    + ["established"] * max(0, size - outgoing - incoming)
+                )
             for position, lifecycle in enumerate(lifecycles):
                 student_number += 1
                 first, last = self._name()
                 if lifecycle == "outgoing":
                     # The first outgoing student of a team, and all of a team that fails
                     # at handoffs, graduate at the end of the simulated term.
-                    graduating_now = position == 0 or behaviour.dimension in (
-                        "coupling_degradation", "temporal_misalignment") or rng.random() < 0.6
+                    graduating_now = (
+                        position == 0
+                        or behaviour.dimension in ("coupling_degradation", "temporal_misalignment")
+                        or rng.random() < 0.6
+                    )
                     term = current if graduating_now else nxt
                     joined = start - dt.timedelta(days=rng.randint(700, 1300))
                     joined_on = None if rng.random() < 0.15 else joined
@@ -435,45 +568,76 @@ class _Builder:
                     joined = start - dt.timedelta(days=rng.randint(200, 800))
                     joined_on = None if rng.random() < 0.1 else joined
                 until = term.ends_on if term.ends_on < self.config.end else None
-                discipline = team.discipline if rng.random() < 0.8 else rng.choice(
-                    [s.discipline for s in SUBSYSTEMS.values()])  # fmt: skip
-                add(first, last, f"{first} {last}",
-                    person_id=f"{university.id}-s{student_number:03d}", role="student",
-                    team_id=team.id, email=self._email(first, last, university.seed.email_domain),
-                    discipline=discipline, graduation_term=term.name, joined_on=joined_on,
+                discipline = (
+                    team.discipline
+                    if rng.random() < 0.8
+                    else rng.choice([s.discipline for s in SUBSYSTEMS.values()])
+                )
+                add(
+                    first,
+                    last,
+                    f"{first} {last}",
+                    person_id=f"{university.id}-s{student_number:03d}",
+                    role="student",
+                    team_id=team.id,
+                    email=self._email(first, last, university.seed.email_domain),
+                    discipline=discipline,
+                    graduation_term=term.name,
+                    joined_on=joined_on,
                     github_login=self._login(first, last) if rng.random() < 0.87 else "",
-                    consent=self._consent(), lifecycle=lifecycle,
+                    consent=self._consent(),
+                    lifecycle=lifecycle,
                     active_from=max(start, joined_on) if joined_on else start,
-                    active_until=until)  # fmt: skip
+                    active_until=until,
+                )
 
         if university.index == 0:
             for number, (role, domain, title) in enumerate(
-                (("external", "nasa.gov", ""), ("researcher", university.seed.email_domain, "Dr. "),
-                 ("external", "ssdl-partners.com", ""))  # fmt: skip
+                (
+                    ("external", "nasa.gov", ""),
+                    ("researcher", university.seed.email_domain, "Dr. "),
+                    ("external", "ssdl-partners.com", ""),
+                )
             ):
                 first, last = self._name()
                 prefix = "x" if role == "external" else "r"
-                add(first, last, f"{title}{first} {last}",
-                    person_id=f"{university.id}-{prefix}{number + 1:02d}", role=role,
+                add(
+                    first,
+                    last,
+                    f"{title}{first} {last}",
+                    person_id=f"{university.id}-{prefix}{number + 1:02d}",
+                    role=role,
                     email=self._email(first, last, domain),
                     discipline="research" if role == "researcher" else "systems engineering",
                     joined_on=start - dt.timedelta(days=rng.randint(30, 400)),
                     github_login=self._login(first, last) if rng.random() < 0.3 else "",
-                    consent="granted", color="#9B59B6", active_from=start)  # fmt: skip
+                    consent="granted",
+                    color="#9B59B6",
+                    active_from=start,
+                )
         return people
 
     def _bots(self, universities: list[University], actors: list[Actor]) -> dict[str, int]:
         bots: dict[str, int] = {}
-        specs = [(u.id, "Jira Cloud" if u.seed.tracker == "jira" else "GitHub", u.id)
-                 for u in universities] + [("consortium", "PROVES CI", None)]  # fmt: skip
+        specs = [
+            (u.id, "Jira Cloud" if u.seed.tracker == "jira" else "GitHub", u.id)
+            for u in universities
+        ] + [("consortium", "PROVES CI", None)]
         for key, name, university_id in specs:
             index = len(actors)
             created = self.id_epoch - self.rng.randint(100, 900) * 86_400_000
             actors.append(
-                Actor(index=index, user_id=snowflake(created, index), username=name,
-                      nickname=name, first_name=name, is_bot=True, color=None,
-                      avatar_hash=f"{self.rng.getrandbits(128):032x}",
-                      university_id=university_id)  # fmt: skip
+                Actor(
+                    index=index,
+                    user_id=snowflake(created, index),
+                    username=name,
+                    nickname=name,
+                    first_name=name,
+                    is_bot=True,
+                    color=None,
+                    avatar_hash=f"{self.rng.getrandbits(128):032x}",
+                    university_id=university_id,
+                )
             )
             bots[key] = index
         return bots
@@ -483,26 +647,64 @@ class _Builder:
     def _channels(self, universities: list[University], teams: list[Team]) -> list[Channel]:
         channels: list[Channel] = []
 
-        def add(guild_id: int, guild_name: str, category: str, name: str, topic: str, kind: str,
-                university_id: str | None, team_id: str | None, zone: str) -> None:  # fmt: skip
+        def add(
+            guild_id: int,
+            guild_name: str,
+            category: str,
+            name: str,
+            topic: str,
+            kind: str,
+            university_id: str | None,
+            team_id: str | None,
+            zone: str,
+        ) -> None:
             index = len(channels)
             created = self.id_epoch - self.rng.randint(1, 300) * 86_400_000
             category_id = snowflake(created - 1000, (1 << 19) | index)
             channels.append(
-                Channel(index, snowflake(created, (1 << 18) | index), guild_id, guild_name,
-                        category_id, category, name, topic, kind, university_id, team_id, zone)
-            )  # fmt: skip
+                Channel(
+                    index,
+                    snowflake(created, (1 << 18) | index),
+                    guild_id,
+                    guild_name,
+                    category_id,
+                    category,
+                    name,
+                    topic,
+                    kind,
+                    university_id,
+                    team_id,
+                    zone,
+                )
+            )
 
         for university in universities:
             seed = university.seed
-            add(university.guild_id, seed.guild_name, "Lab", "general",
+            add(
+                university.guild_id,
+                seed.guild_name,
+                "Lab",
+                "general",
                 f"Everything {seed.guild_name}: lab hours, announcements, questions",
-                GENERAL, seed.id, None, seed.time_zone)  # fmt: skip
+                GENERAL,
+                seed.id,
+                None,
+                seed.time_zone,
+            )
             for team in teams:
                 if team.university_id == seed.id:
                     spec = SUBSYSTEMS[team.subsystem]
-                    add(university.guild_id, seed.guild_name, "Subsystems", spec.channel,
-                        spec.topic, TEAM, seed.id, team.id, seed.time_zone)  # fmt: skip
+                    add(
+                        university.guild_id,
+                        seed.guild_name,
+                        "Subsystems",
+                        spec.channel,
+                        spec.topic,
+                        TEAM,
+                        seed.id,
+                        team.id,
+                        seed.time_zone,
+                    )
         guild_ms = self.id_epoch - 1500 * 86_400_000
         guild_id = snowflake(guild_ms, (1 << 20) | 0xFFFF)
         for name, kind, topic in (
@@ -510,12 +712,22 @@ class _Builder:
             ("integration", INTEGRATION, "Interfaces, ICDs and integration milestones"),
             ("help", HELP, "Ask anything; someone at another university has hit it before"),
         ):
-            add(guild_id, CONSORTIUM_GUILD, "Program", name, topic, kind, None, None,
-                "America/Chicago")  # fmt: skip
+            add(
+                guild_id,
+                CONSORTIUM_GUILD,
+                "Program",
+                name,
+                topic,
+                kind,
+                None,
+                None,
+                "America/Chicago",
+            )
         return channels
 
-    def _handoffs(self, universities: list[University], teams: list[Team],
-                  actors: list[Actor]) -> list[Handoff]:  # fmt: skip
+    def _handoffs(
+        self, universities: list[University], teams: list[Team], actors: list[Actor]
+    ) -> list[Handoff]:
         handoffs: list[Handoff] = []
         start, end = self.config.start, self.config.end
         for team in teams:
