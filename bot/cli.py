@@ -15,6 +15,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 # Subcommands are imported when used, so `frames --help` and quick commands don't pay
 # for importing the ML and Discord stacks.
 COMMANDS = {
+    "bot": "bot.commands.bot:bot_group",
     "channels": "bot.commands.channels:channels_group",
     "db": "bot.commands.db:db_group",
     "demo": "bot.commands.demo:demo_command",
@@ -26,6 +27,7 @@ COMMANDS = {
     "run": "bot.commands.run:run_command",
     "scheduler": "bot.commands.scheduler:scheduler_command",
     "simulate": "bot.commands.simulate:simulate_command",
+    "sync-commands": "bot.commands.bot:sync_commands_command",
 }
 
 

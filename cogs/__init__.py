@@ -1,1 +1,1 @@
-"""Discord cogs: one extension package per user-facing feature; thin (parse, call core/ml, render)."""
+"""Discord cogs: one extension package per user-facing feature; thin: parse, call, render."""

@@ -1,8 +1,8 @@
 """``frames run``: everything one program needs, in one process.
 
-Components: the scheduler (unless ``FRAMES_RUN_SCHEDULER=false``) and the panel; the
-Discord bot joins this list as one more component when it lands. They share the database
-and the connectors' HTTP clients.
+Components: the Discord bot (when ``DISCORD_TOKEN`` is set), the scheduler (unless
+``FRAMES_RUN_SCHEDULER=false``) and the panel. They share the database and the
+connectors' HTTP clients.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from bot.commands.runtime import configure_logging, console, database, load_settings, run
+from bot.discord_bot import BotComponent
 from bot.scheduling import Component, PanelComponent, SchedulerComponent, run_components
 from core.pm.config import PMSettings
 from core.pm.secrets import SecretResolver
@@ -25,7 +26,7 @@ from core.pm.sync import ConnectorPool
     help="Panel port (default FRAMES_PANEL_PORT).",
 )
 def run_command(host: str | None, port: int | None) -> None:
-    """Start the scheduler and the panel together (the bot joins when it lands)."""
+    """Start the Discord bot (if DISCORD_TOKEN is set), the scheduler and the panel together."""
     settings = load_settings()
     configure_logging(settings)
     pm_settings = PMSettings()
@@ -35,6 +36,10 @@ def run_command(host: str | None, port: int | None) -> None:
         async with database(settings) as db:
             pool = ConnectorPool(pm_settings, SecretResolver(settings.secrets_file))
             components: list[Component] = []
+            if settings.discord_token is not None:
+                components.append(BotComponent(settings, db))
+            else:
+                console.print("DISCORD_TOKEN is not set: running without the Discord bot.")
             if settings.run_scheduler:
                 components.append(SchedulerComponent(db, pool, pm_settings))
             components.append(

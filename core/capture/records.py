@@ -53,3 +53,69 @@ class MessageRecord:
     @property
     def is_system(self) -> bool:
         return self.kind not in ("default", "reply")
+
+
+# --- live capture: changes to messages and members (gateway events) ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEditRecord:
+    """A content edit known only partially (no author): applied to the stored message, or
+    kept until the message arrives. Full edits travel as a ``MessageRecord`` with
+    ``edited_at`` set instead."""
+
+    message_id: int
+    channel_id: int
+    edited_at: dt.datetime
+    content: str
+    guild_id: int | None = None
+    parent_channel_id: int | None = None  # set when channel_id is a thread
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleteRecord:
+    """A deletion: the stored row keeps a tombstone (``deleted_at`` set, content removed)."""
+
+    message_id: int
+    channel_id: int
+    deleted_at: dt.datetime
+    guild_id: int | None = None
+    parent_channel_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionChangeRecord:
+    message_id: int
+    channel_id: int
+    user_id: int
+    emoji: str
+    added: bool
+    at: dt.datetime
+    guild_id: int | None = None
+    parent_channel_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRecord:
+    """A thread or forum post created under ``parent_id``."""
+
+    thread_id: int
+    guild_id: int
+    parent_id: int
+    name: str
+    owner_id: int | None
+    created_at: dt.datetime
+    kind: str = "thread"  # thread, forum_post
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEventRecord:
+    """A member joined, left or had their roles changed."""
+
+    guild_id: int
+    user_id: int
+    kind: str  # join, leave, roles
+    at: dt.datetime
+    user_name: str | None = None
+    is_bot: bool = False
+    role_ids: tuple[int, ...] = ()

@@ -75,3 +75,6 @@ __all__ = [
 from core.db.models.pm_identity import IdentitySuggestion, PMWebhookDelivery, PMWebhookSecret
 
 __all__ += ["IdentitySuggestion", "PMWebhookDelivery", "PMWebhookSecret"]
+from core.db.models.capture_live import CapturePendingChange, DiscordMemberEvent  # noqa: E402
+
+__all__ += ["CapturePendingChange", "DiscordMemberEvent"]

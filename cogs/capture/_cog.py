@@ -1,0 +1,250 @@
+"""Turns raw gateway events into ``core.capture.records`` and hands them to the pipeline.
+
+Raw events are used throughout, so messages that are not in discord.py's cache (sent
+before the bot started, or evicted) are still edited, deleted and reacted to. Which
+channels are captured, and what consent allows, is decided in ``core``; this cog only
+translates. A payload that cannot be translated is logged with its event type and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from core.capture.pipeline import CaptureItem, CapturePipeline
+from core.capture.records import (
+    AttachmentRecord,
+    MemberEventRecord,
+    MessageDeleteRecord,
+    MessageEditRecord,
+    MessageRecord,
+    ReactionChangeRecord,
+    ThreadRecord,
+)
+
+if TYPE_CHECKING:
+    from bot.discord_bot import FramesBot
+
+log = logging.getLogger(__name__)
+
+_KINDS = {
+    discord.MessageType.default: "default",
+    discord.MessageType.reply: "reply",
+    discord.MessageType.thread_created: "thread_created",
+    discord.MessageType.new_member: "member_join",
+    discord.MessageType.pins_add: "pin",
+    discord.MessageType.thread_starter_message: "thread_starter",
+    discord.MessageType.chat_input_command: "reply",
+}
+
+
+def _parent_of(channel: object) -> int | None:
+    return channel.parent_id if isinstance(channel, discord.Thread) else None
+
+
+def message_record(message: discord.Message, *, source: str = "gateway") -> MessageRecord:
+    channel = message.channel
+    reference = message.reference
+    return MessageRecord(
+        id=message.id,
+        channel_id=channel.id,
+        author_id=message.author.id,
+        timestamp=message.created_at,
+        content=message.content,
+        guild_id=message.guild.id if message.guild else None,
+        parent_channel_id=_parent_of(channel),
+        author_name=message.author.name,
+        author_is_bot=message.author.bot,
+        kind=_KINDS.get(message.type, "system"),
+        edited_at=message.edited_at,
+        reference_id=reference.message_id if reference else None,
+        referenced_channel_id=(
+            reference.channel_id
+            if reference and message.type is discord.MessageType.thread_created
+            else None
+        ),
+        mention_user_ids=tuple(dict.fromkeys(u.id for u in message.mentions)),
+        mention_role_ids=tuple(message.raw_role_mentions),
+        attachments=tuple(AttachmentRecord(a.filename, a.size, a.url) for a in message.attachments),
+        embed_urls=tuple(e.url for e in message.embeds if e.url),
+        is_pinned=message.pinned,
+        is_dm=message.guild is None,
+        source=source,
+    )
+
+
+class CaptureCog(commands.Cog):
+    def __init__(self, bot: FramesBot, pipeline: CapturePipeline) -> None:
+        self.bot = bot
+        self.pipeline = pipeline
+
+    async def _capture(self, event: str, build: Callable[[], Iterable[CaptureItem]]) -> None:
+        try:
+            items = list(build())
+        except Exception:
+            # A malformed payload must never stop capture: log what it was and move on.
+            log.exception("capture: could not read a %s event; skipped", event)
+            return
+        for item in items:
+            await self.pipeline.put(item)
+
+    def _parent(self, channel_id: int) -> int | None:
+        return _parent_of(self.bot.get_channel(channel_id))
+
+    # --- messages ---------------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        await self._capture("MESSAGE_CREATE", lambda: [message_record(message)])
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        def build() -> list[CaptureItem]:
+            data = payload.data
+            if "author" in data and "timestamp" in data and data.get("edited_timestamp"):
+                # A full message (the norm since API v10): stored like a create, newest wins.
+                return [message_record(payload.message)]
+            if "content" not in data or not data.get("edited_timestamp"):
+                return []  # an embed unfurl or a flag change: no content changed
+            edited_at = discord.utils.parse_time(data["edited_timestamp"])
+            if edited_at is None:
+                return []
+            return [
+                MessageEditRecord(
+                    payload.message_id,
+                    payload.channel_id,
+                    edited_at,
+                    str(data["content"]),
+                    payload.guild_id,
+                    self._parent(payload.channel_id),
+                )
+            ]
+
+        await self._capture("MESSAGE_UPDATE", build)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self._capture(
+            "MESSAGE_DELETE",
+            lambda: [
+                MessageDeleteRecord(
+                    payload.message_id,
+                    payload.channel_id,
+                    discord.utils.utcnow(),
+                    payload.guild_id,
+                    self._parent(payload.channel_id),
+                )
+            ],
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        def build() -> list[CaptureItem]:
+            now, parent = discord.utils.utcnow(), self._parent(payload.channel_id)
+            return [
+                MessageDeleteRecord(m, payload.channel_id, now, payload.guild_id, parent)
+                for m in sorted(payload.message_ids)
+            ]
+
+        await self._capture("MESSAGE_DELETE_BULK", build)
+
+    # --- reactions --------------------------------------------------------------------------
+    async def _reaction(self, event: str, payload: discord.RawReactionActionEvent) -> None:
+        await self._capture(
+            event,
+            lambda: [
+                ReactionChangeRecord(
+                    payload.message_id,
+                    payload.channel_id,
+                    payload.user_id,
+                    str(payload.emoji),
+                    payload.event_type == "REACTION_ADD",
+                    discord.utils.utcnow(),
+                    payload.guild_id,
+                    self._parent(payload.channel_id),
+                )
+            ],
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._reaction("MESSAGE_REACTION_ADD", payload)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._reaction("MESSAGE_REACTION_REMOVE", payload)
+
+    # --- threads ----------------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        await self._capture(
+            "THREAD_CREATE",
+            lambda: [
+                ThreadRecord(
+                    thread.id,
+                    thread.guild.id,
+                    thread.parent_id,
+                    thread.name,
+                    thread.owner_id,
+                    thread.created_at or discord.utils.snowflake_time(thread.id),
+                    "forum_post" if isinstance(thread.parent, discord.ForumChannel) else "thread",
+                )
+            ],
+        )
+
+    # --- members ----------------------------------------------------------------------------
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self._capture(
+            "GUILD_MEMBER_ADD",
+            lambda: [
+                MemberEventRecord(
+                    member.guild.id,
+                    member.id,
+                    "join",
+                    member.joined_at or discord.utils.utcnow(),
+                    member.name,
+                    member.bot,
+                    # No roles here: the cached member may already reflect later updates
+                    # by the time this runs; role sets travel in "roles" events.
+                )
+            ],
+        )
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        await self._capture(
+            "GUILD_MEMBER_REMOVE",
+            lambda: [
+                MemberEventRecord(
+                    payload.guild_id,
+                    payload.user.id,
+                    "leave",
+                    discord.utils.utcnow(),
+                    payload.user.name,
+                    payload.user.bot,
+                )
+            ],
+        )
+
+    @commands.Cog.listener()
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if before.roles == after.roles:
+            return
+        await self._capture(
+            "GUILD_MEMBER_UPDATE",
+            lambda: [
+                MemberEventRecord(
+                    after.guild.id,
+                    after.id,
+                    "roles",
+                    discord.utils.utcnow(),
+                    after.name,
+                    after.bot,
+                    tuple(sorted(r.id for r in after.roles if not r.is_default())),
+                )
+            ],
+        )

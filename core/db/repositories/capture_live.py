@@ -1,0 +1,343 @@
+"""Live capture writes that the bulk writer does not cover: edits, deletes and reactions in
+arrival order (kept as pending changes until their message is stored), threads, member
+events, backfill checkpoints, and the advisory lock that elects the command-sync process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from core.capture.records import (
+    MemberEventRecord,
+    MessageDeleteRecord,
+    MessageEditRecord,
+    ReactionChangeRecord,
+    ThreadRecord,
+)
+from core.capture.scoring import score_parts
+
+MessageChange: TypeAlias = MessageEditRecord | MessageDeleteRecord | ReactionChangeRecord
+
+# pg_advisory_lock key for "this process syncs application commands" ('FRMS' in ASCII).
+COMMAND_SYNC_LOCK = 0x46524D53
+
+
+@dataclass
+class ChangeCounts:
+    applied: int = 0
+    pending: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredMessage:
+    author_id: int
+    message_type: str
+    channel_id: int
+    guild_id: int | None
+    university_id: str | None
+    team_id: str | None
+    codified: bool
+
+
+def _kind(change: MessageChange) -> str:
+    if isinstance(change, MessageEditRecord):
+        return "edit"
+    if isinstance(change, MessageDeleteRecord):
+        return "delete"
+    return "reaction_add" if change.added else "reaction_remove"
+
+
+def _when(change: MessageChange) -> dt.datetime:
+    if isinstance(change, MessageEditRecord):
+        return change.edited_at
+    if isinstance(change, MessageDeleteRecord):
+        return change.deleted_at
+    return change.at
+
+
+class LiveCaptureRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _driver(self) -> Any:
+        connection = await self.session.connection()
+        await connection.exec_driver_sql("SELECT 1")  # opens the transaction (see capture.py)
+        raw = await connection.get_raw_connection()
+        return raw.driver_connection
+
+    # --- message changes --------------------------------------------------------------------
+    async def apply_changes(
+        self, changes: Sequence[MessageChange], *, keep_missing: bool = True
+    ) -> ChangeCounts:
+        """Apply changes in order to stored messages; keep the others as pending changes
+        (or, with ``keep_missing=False``, ignore them: DMs that were never stored)."""
+        counts = ChangeCounts()
+        if not changes:
+            return counts
+        driver = await self._driver()
+        stored = await self._stored(driver, {c.message_id for c in changes})
+        pending = []
+        for change in changes:
+            message = stored.get(change.message_id)
+            if message is None:
+                pending.append(change)
+                continue
+            await self._apply(driver, change, message)
+            counts.applied += 1
+        if pending and keep_missing:
+            await driver.executemany(
+                """
+                INSERT INTO capture_pending_changes
+                    (message_id, channel_id, guild_id, kind, user_id, emoji, content, happened_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT DO NOTHING
+                """,
+                [
+                    (
+                        c.message_id,
+                        c.channel_id,
+                        c.guild_id,
+                        _kind(c),
+                        c.user_id if isinstance(c, ReactionChangeRecord) else 0,
+                        c.emoji if isinstance(c, ReactionChangeRecord) else "",
+                        c.content if isinstance(c, MessageEditRecord) else None,
+                        _when(c),
+                    )
+                    for c in pending
+                ],
+            )
+            counts.pending = len(pending)
+        return counts
+
+    async def apply_pending(self, message_ids: Sequence[int]) -> int:
+        """Apply (in arrival order) and forget the pending changes of messages now stored."""
+        if not message_ids:
+            return 0
+        driver = await self._driver()
+        rows = await driver.fetch(
+            """
+            DELETE FROM capture_pending_changes
+            WHERE message_id = ANY($1::bigint[])
+              AND message_id IN (SELECT id FROM discord_messages WHERE id = ANY($1::bigint[]))
+            RETURNING id, message_id, channel_id, guild_id, kind, user_id, emoji, content,
+                      happened_at
+            """,
+            list(message_ids),
+        )
+        if not rows:
+            return 0
+        changes: list[MessageChange] = []
+        for row in sorted(rows, key=lambda r: r["id"]):
+            kind = row["kind"]
+            common = (row["message_id"], row["channel_id"])
+            if kind == "edit":
+                changes.append(
+                    MessageEditRecord(*common, row["happened_at"], row["content"], row["guild_id"])
+                )
+            elif kind == "delete":
+                changes.append(MessageDeleteRecord(*common, row["happened_at"], row["guild_id"]))
+            else:
+                changes.append(
+                    ReactionChangeRecord(
+                        *common,
+                        row["user_id"],
+                        row["emoji"],
+                        kind == "reaction_add",
+                        row["happened_at"],
+                        row["guild_id"],
+                    )
+                )
+        stored = await self._stored(driver, {c.message_id for c in changes})
+        for change in changes:
+            await self._apply(driver, change, stored[change.message_id])
+        return len(changes)
+
+    async def _stored(self, driver: Any, ids: set[int]) -> dict[int, _StoredMessage]:
+        rows = await driver.fetch(
+            """
+            SELECT id, author_id, message_type, channel_id, guild_id, university_id, team_id,
+                   coalesce((metadata->'signals'->>'codified')::boolean, false) AS codified
+            FROM discord_messages WHERE id = ANY($1::bigint[])
+            """,
+            list(ids),
+        )
+        return {
+            r["id"]: _StoredMessage(
+                r["author_id"],
+                r["message_type"],
+                r["channel_id"],
+                r["guild_id"],
+                r["university_id"],
+                r["team_id"],
+                r["codified"],
+            )
+            for r in rows
+        }
+
+    async def _apply(self, driver: Any, change: MessageChange, message: _StoredMessage) -> None:
+        if isinstance(change, MessageEditRecord):
+            # NULL content means consent withheld it (or a delete): an edit never brings it back.
+            await driver.execute(
+                """
+                UPDATE discord_messages
+                SET content = CASE WHEN content IS NULL OR deleted_at IS NOT NULL
+                                   THEN NULL ELSE $2 END,
+                    edited_at = $3
+                WHERE id = $1 AND coalesce(edited_at, timestamp) <= $3
+                """,
+                change.message_id,
+                change.content,
+                change.edited_at,
+            )
+        elif isinstance(change, MessageDeleteRecord):
+            await driver.execute(
+                "UPDATE discord_messages SET deleted_at = $2, content = NULL "
+                "WHERE id = $1 AND deleted_at IS NULL",
+                change.message_id,
+                change.deleted_at,
+            )
+        elif change.added:
+            await driver.execute(
+                """
+                INSERT INTO discord_reactions
+                    (message_id, user_id, emoji, channel_id, university_id, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (message_id, user_id, emoji) DO UPDATE
+                SET removed_at = NULL, created_at = excluded.created_at
+                WHERE discord_reactions.removed_at IS NOT NULL
+                """,
+                change.message_id,
+                change.user_id,
+                change.emoji,
+                message.channel_id,
+                message.university_id,
+                change.at,
+            )
+            if change.user_id != message.author_id:
+                parts = score_parts("reaction", message.message_type, codified=message.codified)
+                await driver.execute(
+                    """
+                    INSERT INTO discord_interfaces
+                        (from_user_id, to_user_id, interaction_type, knowledge_transfer_score,
+                         timestamp, message_ids, source_message_id, guild_id, channel_id,
+                         university_id, team_id, weight, confidence, features)
+                    VALUES ($1, $2, 'reaction', $3, $4, $5, $6, $7, $8, $9, $10, 0.5, 1.0, $11)
+                    ON CONFLICT (interaction_type, source_message_id, from_user_id, to_user_id)
+                    DO NOTHING
+                    """,
+                    change.user_id,
+                    message.author_id,
+                    parts.score,
+                    change.at,
+                    [change.message_id],
+                    change.message_id,
+                    message.guild_id,
+                    message.channel_id,
+                    message.university_id,
+                    message.team_id,
+                    json.dumps({**parts.as_features(), "emoji": change.emoji}),
+                )
+        else:
+            await driver.execute(
+                "UPDATE discord_reactions SET removed_at = $4 "
+                "WHERE message_id = $1 AND user_id = $2 AND emoji = $3 AND removed_at IS NULL",
+                change.message_id,
+                change.user_id,
+                change.emoji,
+                change.at,
+            )
+
+    # --- threads and members ----------------------------------------------------------------
+    async def upsert_threads(self, threads: Sequence[ThreadRecord]) -> None:
+        if not threads:
+            return
+        driver = await self._driver()
+        await driver.executemany(
+            """
+            INSERT INTO discord_channels (id, guild_id, parent_id, kind, name, metadata)
+            VALUES ($1, $2, $3, 'thread', $4, $5::jsonb)
+            ON CONFLICT (id) DO UPDATE
+            SET name = excluded.name, metadata = discord_channels.metadata || excluded.metadata
+            WHERE discord_channels.name IS DISTINCT FROM excluded.name
+               OR NOT discord_channels.metadata @> excluded.metadata
+            """,
+            [
+                (
+                    t.thread_id,
+                    t.guild_id,
+                    t.parent_id,
+                    t.name,
+                    json.dumps(
+                        {
+                            "thread_kind": t.kind,
+                            "owner_id": str(t.owner_id) if t.owner_id else None,
+                            "created_at": t.created_at.isoformat(),
+                        }
+                    ),
+                )
+                for t in threads
+            ],
+        )
+
+    async def record_member_events(self, events: Sequence[MemberEventRecord]) -> int:
+        if not events:
+            return 0
+        driver = await self._driver()
+        before = await driver.fetchval("SELECT count(*) FROM discord_member_events")
+        await driver.executemany(
+            """
+            INSERT INTO discord_member_events (guild_id, user_id, kind, role_ids, happened_at)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT DO NOTHING
+            """,
+            [(e.guild_id, e.user_id, e.kind, list(e.role_ids), e.at) for e in events],
+        )
+        after = await driver.fetchval("SELECT count(*) FROM discord_member_events")
+        return int(after - before)
+
+    # --- backfill ---------------------------------------------------------------------------
+    async def checkpoints(self) -> dict[int, int | None]:
+        rows = await self.session.execute(
+            text("SELECT channel_id, last_message_id FROM capture_checkpoints")
+        )
+        return {channel: last for channel, last in rows.all()}
+
+
+class CommandSyncLock:
+    """A session-level advisory lock held on its own connection for the bot's lifetime:
+    exactly one process (whichever gets it first) syncs application commands."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def acquire(self) -> bool:
+        connection = await self._engine.connect()
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        held = bool(
+            await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": COMMAND_SYNC_LOCK}
+            )
+        )
+        if held:
+            self._connection = connection
+        else:
+            await connection.close()
+        return held
+
+    async def release(self) -> None:
+        if self._connection is not None:
+            try:
+                await self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": COMMAND_SYNC_LOCK}
+                )
+            finally:
+                await self._connection.close()
+                self._connection = None
