@@ -5,11 +5,12 @@ thresholds in docs/interfaces.md. Order matters: the first rule that fires wins.
 
 1. system messages (joins, thread created, pins) → ``other``
 2. hand-over language ("handing over", "take over", "before I graduate") → ``handoff``
-3. broadcast language (@everyone, "reminder", "deadline", "announcement") → ``announcement``
-4. a design-document link, or a pinned/long structured message → ``documentation``
-5. a question mark, or an interrogative opening in a short message → ``question``
-6. a reply to a question by someone else, or the next message from another author
-   within ``ANSWER_WINDOW`` of an open question → ``answer``
+3. broadcast language (@everyone, "reminder", "deadline", "is due") → ``announcement``
+4. a question mark outside code, or an interrogative opening in a short message → ``question``
+5. a reply to a question by someone else; or, within ``ANSWER_WINDOW`` of an open
+   question, the first other person to speak (and their follow-ups within
+   ``CONTINUATION_WINDOW``) or anyone who mentions the asker → ``answer``
+6. a design-document link, or a pinned/long structured message → ``documentation``
 7. anything else → ``other``
 """
 
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 from core.capture.records import MessageRecord
 
 MESSAGE_TYPES = ("question", "answer", "handoff", "documentation", "announcement", "other")
-ANSWER_WINDOW = dt.timedelta(minutes=30)
+ANSWER_WINDOW = dt.timedelta(hours=6)  # student teams answer hours later, not minutes
+CONTINUATION_WINDOW = dt.timedelta(minutes=5)
 LONG_MESSAGE = 280  # characters; a pinned or structured message this long documents something
 SHORT_QUESTION = 400  # interrogative openings only count as questions in messages this short
 
@@ -42,17 +44,19 @@ _HANDOFF = re.compile(
     r"took over|pass(ing)? (it|this|the \w+) (on|over|to)|before i (graduate|leave)|"
     r"transition(ing)? (it|this|the \w+) to|you('ll| will) own|new owner|knowledge transfer|"
     r"i'?m graduating|after i graduate|hand(ing|ed)? (the|my|it|this) [\w -]{0,40}\bto\b|"
-    r"(is|are) yours now|now owns?|last weeks? for me)\b"
+    r"(is|are) yours now|now owns?|last weeks? for me|walk ?through|walk you through)\b"
 )
 _ANNOUNCE = re.compile(
-    r"(@everyone|@here|^\s*(reminder|announcement|heads up|psa|important|update)\b|"
+    r"(@everyone|@here|^\s*(reminder|announcement|heads up|psa|important|update|welcome)\b|"
     r"\bdeadline\b|\ball[- ]hands\b|\bmeeting (is|at|on|tomorrow|today)\b|"
-    r"\bplease (all|everyone)\b)"
+    r"\bplease (all|everyone)\b|\b(is|are) (due|closed|cancelled|canceled)\b|\bmilestone:|"
+    r"\bmoves? to (monday|tuesday|wednesday|thursday|friday|saturday|sunday|next week)\b)"
 )
 _INTERROGATIVE = re.compile(
     r"^\s*(how|what|why|when|where|who|which|does|do|did|is|are|was|were|can|could|should|"
     r"would|will|has|have|anyone|any ?one|any idea|is there|know how)\b"
 )
+_CODE_SPAN = re.compile(r"```.*?(```|$)", re.DOTALL)
 _STEPS = re.compile(r"^\s*(\d+[.)]|[-*•])\s+\S", re.MULTILINE)
 
 
@@ -100,8 +104,10 @@ def signals_of(record: MessageRecord, lower: str | None = None) -> Signals:
     lower = content.lower() if lower is None else lower
     links = (tuple(_URL.findall(content)) if "http" in lower else ()) + record.embed_urls
     doc_links = tuple(link for link in links if _DOC_HOST.search(link) or _DOC_FILE.search(link))
-    last_line = content.strip().rsplit("\n", 1)[-1]
-    is_question = "?" in last_line or (
+    prose = (
+        _CODE_SPAN.sub("", content) if "```" in content else content
+    )  # '?' in code is not asking
+    is_question = "?" in prose or (
         len(content) <= SHORT_QUESTION and bool(_INTERROGATIVE.match(lower))
     )
     return Signals(
@@ -118,11 +124,33 @@ def signals_of(record: MessageRecord, lower: str | None = None) -> Signals:
 
 @dataclass(frozen=True, slots=True)
 class OpenQuestion:
-    """The most recent unanswered question in a channel, for the answer rule."""
+    """The most recent open question in a channel, and who has answered it so far."""
 
     message_id: int
     author_id: int
     timestamp: dt.datetime
+    answerer_id: int | None = None
+    last_answer_at: dt.datetime | None = None
+
+    def answered_by(self, record: MessageRecord) -> OpenQuestion:
+        return OpenQuestion(
+            self.message_id, self.author_id, self.timestamp, record.author_id, record.timestamp
+        )
+
+    def is_answered_by(self, record: MessageRecord) -> bool:
+        """Turn-taking: the first other person to speak answers; their next messages within
+        ``CONTINUATION_WINDOW`` continue the answer; anyone addressing the asker answers too."""
+        if record.author_id == self.author_id or record.reference_id is not None:
+            return False
+        if record.timestamp - self.timestamp > ANSWER_WINDOW:
+            return False
+        if self.author_id in record.mention_user_ids or self.answerer_id is None:
+            return True
+        return (
+            record.author_id == self.answerer_id
+            and self.last_answer_at is not None
+            and record.timestamp - self.last_answer_at <= CONTINUATION_WINDOW
+        )
 
 
 def classify(
@@ -142,24 +170,16 @@ def classify(
         return Classification("handoff", "hand-over language", signals)
     if signals.is_broadcast and not signals.is_question:
         return Classification("announcement", "broadcast language", signals)
+    if signals.is_question:
+        return Classification("question", "question form", signals)
+    # An answer that links a document is still an answer (its codified signal is kept).
+    if replied_type == "question" and replied_author not in (None, record.author_id):
+        return Classification("answer", "reply to a question", signals)
+    if open_question is not None and open_question.is_answered_by(record):
+        return Classification("answer", "follows an open question", signals)
     if signals.doc_links or signals.has_doc_attachment:
         return Classification("documentation", "design-document link", signals)
     structured = len(_STEPS.findall(content)) >= 3 or signals.has_code_block
-    if (
-        len(content) >= LONG_MESSAGE
-        and (signals.is_pinned or structured)
-        and not signals.is_question
-    ):
+    if len(content) >= LONG_MESSAGE and (signals.is_pinned or structured):
         return Classification("documentation", "long structured or pinned message", signals)
-    if signals.is_question:
-        return Classification("question", "question form", signals)
-    if replied_type == "question" and replied_author not in (None, record.author_id):
-        return Classification("answer", "reply to a question", signals)
-    if (
-        open_question is not None
-        and open_question.author_id != record.author_id
-        and record.timestamp - open_question.timestamp <= ANSWER_WINDOW
-        and record.reference_id is None
-    ):
-        return Classification("answer", "follows an open question", signals)
     return Classification("other", "no rule fired", signals)

@@ -328,6 +328,8 @@ class ChannelStreams:
         stream.recent.append(summary)
         if message_type == "question":
             stream.open_question = OpenQuestion(record.id, record.author_id, record.timestamp)
+        elif classification.rule == "follows an open question" and stream.open_question:
+            stream.open_question = stream.open_question.answered_by(record)
         elif (
             _ACKNOWLEDGEMENT.search(record.content)
             and stream.open_question
