@@ -145,7 +145,7 @@ def test_slack_export_maps_to_the_same_records(organisation: str, tmp_path: Path
             eps,
             root,
             root,
-            "documentation",
+            "answer",
             "@ana use the buck converter, see https://docs.google.com/document/d/x",
         )
     ]
