@@ -113,7 +113,9 @@ async def test_live_capture_then_import_of_the_same_channel(db: Database, progra
     # Live capture wrote the first half through the same stage and writer.
     async with db.transaction() as session:
         repo = CaptureRepository(session)
-        await repo.ensure_authors({r.author_id: AuthorDetails(r.author_name, r.author_is_bot) for r in live})
+        await repo.ensure_authors(
+            {r.author_id: AuthorDetails(r.author_name, r.author_is_bot) for r in live}
+        )
         context = CaptureContext(
             await repo.channel_contexts(),
             await repo.author_contexts(sorted({r.author_id for r in live})),
