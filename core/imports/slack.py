@@ -192,8 +192,8 @@ def slack_record(raw: dict[str, Any], channel: SlackChannel, export: SlackExport
     user = export.users.get(user_id)
     content, mentions = _render(raw.get("text") or "", export.users)
     channel_number = slack_number(channel.id)
-    thread_ts = raw.get("thread_ts")
-    in_thread = bool(thread_ts) and thread_ts != ts
+    thread_ts = str(raw.get("thread_ts") or ts)
+    in_thread = thread_ts != ts  # a thread's first message stays in its channel
     edited = (raw.get("edited") or {}).get("ts")
     subtype = raw.get("subtype")
     return MessageRecord(
