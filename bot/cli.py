@@ -22,6 +22,7 @@ COMMANDS = {
     "import": "bot.commands.importing:import_group",
     "org": "bot.commands.org:org_group",
     "outcomes": "bot.commands.org:outcomes_group",
+    "nda": "bot.commands.nda:nda_group",
     "panel": "bot.commands.panel:panel_command",
     "pm": "bot.commands.pm:pm_group",
     "run": "bot.commands.run:run_command",

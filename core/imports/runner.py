@@ -132,6 +132,8 @@ async def run_import(
     if progress:
         progress(report.files, report.messages_read)
     if not dry_run:
+        async with db.transaction() as session:
+            await CaptureRepository(session).analyze()
         details = {
             k: v
             for k, v in report.as_dict().items()

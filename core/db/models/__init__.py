@@ -7,6 +7,7 @@ from core.db.models.capture import (
     DiscordMessage,
     DiscordReaction,
 )
+from core.db.models.capture_live import CapturePendingChange, DiscordMemberEvent
 from core.db.models.governance import AuditLog, Consent, ExportJob, PanelUser
 from core.db.models.interfaces import DiscordInterface, ManualInterface, PMInterface
 from core.db.models.ml import Embedding, MLExperiment, MLModel, MLPrediction
@@ -20,6 +21,7 @@ from core.db.models.nda import (
     NDAReport,
     Outcome,
 )
+from core.db.models.nda_runs import NDARun, NDAWeekState
 from core.db.models.organisation import (
     AcademicTerm,
     ChannelMapping,
@@ -32,6 +34,7 @@ from core.db.models.organisation import (
     University,
 )
 from core.db.models.pm import PMConnection, PMTask, PMTaskDependency, PMTaskEvent
+from core.db.models.pm_identity import IdentitySuggestion, PMWebhookDelivery, PMWebhookSecret
 
 __all__ = [
     "AcademicTerm",
@@ -41,10 +44,12 @@ __all__ = [
     "AuditLog",
     "Base",
     "CaptureCheckpoint",
+    "CapturePendingChange",
     "ChannelMapping",
     "Consent",
     "DiscordChannel",
     "DiscordInterface",
+    "DiscordMemberEvent",
     "DiscordMessage",
     "DiscordReaction",
     "Embedding",
@@ -52,18 +57,23 @@ __all__ = [
     "EngagementScore",
     "ExportJob",
     "Identity",
+    "IdentitySuggestion",
     "InterfaceAssessment",
     "MLExperiment",
     "MLModel",
     "MLPrediction",
     "ManualInterface",
     "NDAReport",
+    "NDARun",
+    "NDAWeekState",
     "Outcome",
     "PMConnection",
     "PMInterface",
     "PMTask",
     "PMTaskDependency",
     "PMTaskEvent",
+    "PMWebhookDelivery",
+    "PMWebhookSecret",
     "PanelUser",
     "Person",
     "Program",
@@ -72,9 +82,3 @@ __all__ = [
     "TeamMembership",
     "University",
 ]
-from core.db.models.pm_identity import IdentitySuggestion, PMWebhookDelivery, PMWebhookSecret
-
-__all__ += ["IdentitySuggestion", "PMWebhookDelivery", "PMWebhookSecret"]
-from core.db.models.capture_live import CapturePendingChange, DiscordMemberEvent  # noqa: E402
-
-__all__ += ["CapturePendingChange", "DiscordMemberEvent"]
