@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from core.org.channels import map_channels, parse_channels_csv
 from core.org.outcomes import import_outcomes, parse_outcomes_csv
 from core.org.roster import parse_roster
 from core.org.service import import_roster
+from core.pm.task_file import import_task_file
 
 
 @dataclass
@@ -32,6 +34,7 @@ async def run_demo_imports(
     actor: str,
     on_step: Callable[[str], None] = lambda step: None,
     on_messages: ProgressCallback | None = None,
+    handoff_window: dt.timedelta = dt.timedelta(hours=1),
 ) -> DemoReport:
     """Import a simulated program; ``on_step`` is told each of ``DEMO_STEPS`` as it finishes,
     and ``on_messages`` follows the message import (files done, messages read)."""
@@ -62,6 +65,13 @@ async def run_demo_imports(
         f"{messages.messages_written:,} new or changed, {messages.interfaces_written:,} new or "
         f"changed interfaces, content withheld by consent for {messages.content_withheld:,} "
         f"({messages.seconds:.1f} s, {rate:,.0f} messages/s)."
+    )
+    tasks = await import_task_file(
+        db, program_dir / "pm" / "tasks.json", actor=actor, handoff_window=handoff_window
+    )
+    report.notes.append(
+        f"{tasks.tasks:,} project-tool tasks with {tasks.events:,} new events, "
+        f"{tasks.handoffs:,} handoffs and {tasks.interfaces:,} new task interfaces."
     )
     async with db.sessions() as session:
         report.universities = await StatsRepository(session).per_university()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from bot.commands.runtime import actor, configure_logging, console, database, load_settings, run
 from core.demo import DEMO_STEPS, DemoReport, run_demo_imports
+from core.pm.config import PMSettings
 from core.settings import Settings
 from core.simulate import SimulationConfig, planned_messages, simulate
 
@@ -78,7 +80,12 @@ def demo_command(
                     progress.update(messages, completed=count, rate=f"{files} files · {rate}")
 
                 return await run_demo_imports(
-                    db, out_dir, actor=actor(), on_step=step_done, on_messages=messages_read
+                    db,
+                    out_dir,
+                    actor=actor(),
+                    on_step=step_done,
+                    on_messages=messages_read,
+                    handoff_window=dt.timedelta(seconds=PMSettings().handoff_window_seconds),
                 )
 
     report = run(go())

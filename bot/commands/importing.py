@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bot.commands.import_tasks import tasks_command
 from bot.commands.runtime import (
     actor,
     configure_logging,
@@ -159,3 +160,6 @@ def print_report(report: ImportReport) -> None:
         console.print(
             f"{name}: messageCount says {declared}, the file holds {read}; imported {read}."
         )
+
+
+import_group.add_command(tasks_command)

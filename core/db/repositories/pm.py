@@ -455,3 +455,25 @@ class PMRepository:
     @staticmethod
     def unlock_sql() -> Any:
         return text("SELECT pg_advisory_unlock(:key)")
+
+    # --- task-file imports ----------------------------------------------------------------
+    async def insert_connection_if_missing(self, row: dict[str, Any]) -> bool:
+        """Create a connection unless its id exists (an existing one is left as it is)."""
+        statement = (
+            insert(PMConnection)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(PMConnection.id)
+        )
+        return (await self.session.scalar(statement)) is not None
+
+    async def count_events(self, task_ids: Iterable[str], types: Sequence[str]) -> int:
+        ids = sorted(set(task_ids))
+        if not ids:
+            return 0
+        query = (
+            select(func.count())
+            .select_from(PMTaskEvent)
+            .where(PMTaskEvent.task_id.in_(ids), PMTaskEvent.event_type.in_(list(types)))
+        )
+        return int(await self.session.scalar(query) or 0)
