@@ -17,11 +17,14 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import discord
 import yarl
 from discord.ext import commands
+from sqlalchemy.exc import SQLAlchemyError
 
 import cogs
+from core.capture.backfill import BackfillCoordinator
 from core.capture.pipeline import CapturePipeline
 from core.db.engine import Database
 from core.db.repositories.capture_live import CommandSyncLock
@@ -136,11 +139,27 @@ class FramesBot(commands.AutoShardedBot):
         self.pipeline = pipeline
         self.sync_commands = sync_commands
         self._sync_lock: CommandSyncLock | None = None
+        self.backfill: BackfillCoordinator | None = None
         # discord.py lets an exception in its own payload parsers end the connection; a
         # malformed event must cost one event, not the capture. Wrapped once, here.
         parsers = self._connection.parsers
         for event, parser in list(parsers.items()):
             parsers[event] = _guarded(event, parser)
+        parsers["READY"] = self._before(parsers["READY"], self._gateway_session_started)
+
+    @staticmethod
+    def _before(parser: Callable[[Any], None], hook: Callable[[], None]) -> Callable[[Any], None]:
+        def parse(data: Any) -> None:
+            hook()
+            parser(data)
+
+        return parse
+
+    def _gateway_session_started(self) -> None:
+        # Synchronous, inside the READY parser: events of the new session are parsed after
+        # it, so none of them can move a checkpoint past what the session may have missed.
+        if self.backfill is not None:
+            self.backfill.session_started()
 
     async def setup_hook(self) -> None:
         for name in extension_names():
@@ -161,7 +180,11 @@ class FramesBot(commands.AutoShardedBot):
         await super().close()
         if self._sync_lock is not None:
             lock, self._sync_lock = self._sync_lock, None
-            await lock.release()
+            try:
+                await lock.release()
+            except (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                # The lock dies with its connection anyway (e.g. after a database restart).
+                log.warning("command-sync lock release failed; it ends with its connection")
 
 
 class BotComponent:
@@ -177,6 +200,7 @@ class BotComponent:
         shard_count: int | None = None,
         shard_ids: list[int] | None = None,
         pipeline: CapturePipeline | None = None,
+        backfill_sweep_seconds: float = 60.0,
         **bot_options: Any,
     ) -> None:
         if settings.discord_token is None:
@@ -191,9 +215,17 @@ class BotComponent:
         self.bot = FramesBot(
             db=db, pipeline=self.pipeline, shard_count=count, shard_ids=ids, **bot_options
         )
+        from cogs.capture._history import DiscordHistory
+
+        self.backfill = BackfillCoordinator(
+            db, self.pipeline, DiscordHistory(self.bot), sweep_seconds=backfill_sweep_seconds
+        )
+        self.bot.backfill = self.backfill
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        # Until backfill has caught a stream up, live writes must not move its checkpoint.
+        self.pipeline.hold_checkpoints()
         self.pipeline.start()
         self._task = asyncio.create_task(self.bot.start(self.token), name="discord-bot")
         self._task.add_done_callback(self._finished)
@@ -224,6 +256,7 @@ class BotComponent:
             if self._task is not None:
                 with contextlib.suppress(Exception, asyncio.CancelledError):
                     await self._task
+            await self.backfill.stop()
         finally:
             await self.pipeline.stop()
 

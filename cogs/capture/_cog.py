@@ -77,6 +77,18 @@ def message_record(message: discord.Message, *, source: str = "gateway") -> Mess
     )
 
 
+def thread_record(thread: discord.Thread) -> ThreadRecord:
+    return ThreadRecord(
+        thread.id,
+        thread.guild.id,
+        thread.parent_id,
+        thread.name,
+        thread.owner_id,
+        thread.created_at or discord.utils.snowflake_time(thread.id),
+        "forum_post" if isinstance(thread.parent, discord.ForumChannel) else "thread",
+    )
+
+
 class CaptureCog(commands.Cog):
     def __init__(self, bot: FramesBot, pipeline: CapturePipeline) -> None:
         self.bot = bot
@@ -94,6 +106,19 @@ class CaptureCog(commands.Cog):
 
     def _parent(self, channel_id: int) -> int | None:
         return _parent_of(self.bot.get_channel(channel_id))
+
+    # --- gap-free backfill (core.capture.backfill) ----------------------------------------
+    # READY itself freezes checkpoints (``FramesBot``, before any event of the session is
+    # parsed); the catch-up starts once the shard's guilds are in the cache.
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        if self.bot.backfill is not None:
+            self.bot.backfill.request(f"shard {shard_id} ready")
+
+    @commands.Cog.listener()
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        if self.bot.backfill is not None:
+            self.bot.backfill.request(f"shard {shard_id} resumed")
 
     # --- messages ---------------------------------------------------------------------------
     @commands.Cog.listener()
@@ -180,20 +205,7 @@ class CaptureCog(commands.Cog):
     # --- threads ----------------------------------------------------------------------------
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
-        await self._capture(
-            "THREAD_CREATE",
-            lambda: [
-                ThreadRecord(
-                    thread.id,
-                    thread.guild.id,
-                    thread.parent_id,
-                    thread.name,
-                    thread.owner_id,
-                    thread.created_at or discord.utils.snowflake_time(thread.id),
-                    "forum_post" if isinstance(thread.parent, discord.ForumChannel) else "thread",
-                )
-            ],
-        )
+        await self._capture("THREAD_CREATE", lambda: [thread_record(thread)])
 
     # --- members ----------------------------------------------------------------------------
     @commands.Cog.listener()

@@ -43,6 +43,18 @@ from core.db.repositories.capture_live import LiveCaptureRepository, MessageChan
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRelease:
+    """Queued by backfill after the last page of a stream: once everything before it is
+    committed, the stream is complete up to its newest stored message, so its checkpoint
+    moves there and live writes may advance it again (see ``hold_checkpoints``)."""
+
+    stream_id: int
+    parent_id: int | None  # the channel, when the stream is a thread
+    generation: int
+
+
 CaptureItem: TypeAlias = (
     MessageRecord
     | MessageEditRecord
@@ -50,6 +62,7 @@ CaptureItem: TypeAlias = (
     | ReactionChangeRecord
     | ThreadRecord
     | MemberEventRecord
+    | CheckpointRelease
 )
 _CHANGES = (MessageEditRecord, MessageDeleteRecord, ReactionChangeRecord)
 
@@ -158,6 +171,10 @@ class CapturePipeline:
         self._consent_modes: dict[str, str] = {}
         self._context_loaded_at = float("-inf")
         self._authors_ensured: set[int] = set()
+        # Checkpoint gate (see ``hold_checkpoints``): None while every write may advance
+        # checkpoints; otherwise the streams released in the current generation.
+        self._released: set[int] | None = None
+        self._generation = 0
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -192,6 +209,27 @@ class CapturePipeline:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+    # --- checkpoints --------------------------------------------------------------------------
+    def hold_checkpoints(self) -> int:
+        """Freeze every stream's checkpoint until backfill releases it; returns the new
+        generation, which releases must carry.
+
+        Called when a gateway session starts (READY): events may have been missed since the
+        last one, and a live message committed before the gap is backfilled would otherwise
+        move the checkpoint past the gap. Synchronous, so it takes effect before any event
+        of the new session is even parsed.
+        """
+        self._generation += 1
+        self._released = set()
+        return self._generation
+
+    @property
+    def checkpoint_generation(self) -> int:
+        return self._generation
+
+    def is_released(self, stream_id: int) -> bool:
+        return self._released is None or stream_id in self._released
 
     async def put(self, item: CaptureItem) -> None:
         """Accept a record; waits while the queue is full."""
@@ -280,6 +318,19 @@ class CapturePipeline:
         changes: list[MessageChange] = [i for i in items if isinstance(i, _CHANGES)]
         threads = [i for i in items if isinstance(i, ThreadRecord)]
         members = [i for i in items if isinstance(i, MemberEventRecord)]
+        generation, released = self._generation, self._released
+        # A release from an older generation is stale: a newer session may have missed
+        # events since, and its own backfill will release the stream.
+        releases = sorted(
+            {
+                (i.stream_id, i.parent_id)
+                for i in items
+                if isinstance(i, CheckpointRelease) and i.generation == generation
+            }
+            if released is not None
+            else set()
+        )
+        held = sorted({r.channel_id for r in messages} - released) if released is not None else []
         new_authors = {
             r.author_id: AuthorDetails(r.author_name, r.author_is_bot)
             for r in messages
@@ -307,7 +358,10 @@ class CapturePipeline:
                 )
             )
             derived = await asyncio.to_thread(self._streams.derive, stored_messages, context)
+            frozen = await live.checkpoints_for(held)
             counts = await repo.write(derived)
+            await live.restore_checkpoints(frozen)
+            await live.complete_checkpoints(releases)
             await live.upsert_threads(
                 [t for t in threads if t.parent_id in channels or t.thread_id in channels]
             )
@@ -319,6 +373,8 @@ class CapturePipeline:
             member_events = await live.record_member_events(members)
         # Only after the commit: a rolled-back batch must ensure its authors again.
         self._authors_ensured.update(new_authors)
+        if self._released is not None and self._generation == generation:
+            self._released.update(stream for stream, _ in releases)
         metrics = self.metrics
         metrics.messages_written += counts.messages
         metrics.interfaces_written += counts.interfaces

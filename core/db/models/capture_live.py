@@ -14,9 +14,7 @@ class CapturePendingChange(Base):
     when the message arrives (so the change wins over the older message)."""
 
     __tablename__ = "capture_pending_changes"
-    __table_args__ = (
-        UniqueConstraint("message_id", "kind", "user_id", "emoji", "happened_at"),
-    )
+    __table_args__ = (UniqueConstraint("message_id", "kind", "user_id", "emoji", "happened_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     message_id: Mapped[int]

@@ -62,6 +62,20 @@ def _when(change: MessageChange) -> dt.datetime:
     return change.at
 
 
+# ``checkpoints_for`` marks a stream that has no checkpoint row (no id is negative).
+ABSENT = -1
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillStream:
+    """A channel (``parent_id`` None) or thread to catch up, and where its capture stands."""
+
+    stream_id: int
+    parent_id: int | None
+    guild_id: int | None
+    checkpoint: int | None
+
+
 class LiveCaptureRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -302,12 +316,89 @@ class LiveCaptureRepository:
         after = await driver.fetchval("SELECT count(*) FROM discord_member_events")
         return int(after - before)
 
-    # --- backfill ---------------------------------------------------------------------------
-    async def checkpoints(self) -> dict[int, int | None]:
+    # --- backfill checkpoints ---------------------------------------------------------------
+    async def backfill_streams(self) -> list[BackfillStream]:
+        """Every mapped channel and every known thread under one, with its checkpoint."""
         rows = await self.session.execute(
-            text("SELECT channel_id, last_message_id FROM capture_checkpoints")
+            text(
+                """
+                SELECT m.channel_id, NULL::bigint, m.guild_id, c.last_message_id
+                FROM channel_mappings m
+                LEFT JOIN capture_checkpoints c ON c.channel_id = m.channel_id
+                UNION
+                SELECT t.id, t.parent_id, t.guild_id, c.last_message_id
+                FROM discord_channels t
+                JOIN channel_mappings m ON m.channel_id = t.parent_id
+                LEFT JOIN capture_checkpoints c ON c.channel_id = t.id
+                WHERE t.kind = 'thread'
+                ORDER BY 1
+                """
+            )
         )
-        return {channel: last for channel, last in rows.all()}
+        return [BackfillStream(*row) for row in rows.all()]
+
+    async def checkpoints_for(self, stream_ids: Sequence[int]) -> dict[int, int | None]:
+        """The checkpoints of these streams as they are now; a stream without a row maps to
+        ``ABSENT`` so ``restore_checkpoints`` can remove the row a write creates."""
+        if not stream_ids:
+            return {}
+        driver = await self._driver()
+        rows = await driver.fetch(
+            "SELECT channel_id, last_message_id FROM capture_checkpoints "
+            "WHERE channel_id = ANY($1::bigint[])",
+            list(stream_ids),
+        )
+        found = {r["channel_id"]: r["last_message_id"] for r in rows}
+        return {s: found.get(s, ABSENT) for s in stream_ids}
+
+    async def restore_checkpoints(self, saved: dict[int, int | None]) -> None:
+        """Put held checkpoints back where ``checkpoints_for`` found them."""
+        if not saved:
+            return
+        driver = await self._driver()
+        absent = [s for s, last in saved.items() if last == ABSENT]
+        kept = [(s, last) for s, last in saved.items() if last != ABSENT]
+        if absent:
+            await driver.execute(
+                "DELETE FROM capture_checkpoints WHERE channel_id = ANY($1::bigint[])", absent
+            )
+        if kept:
+            await driver.executemany(
+                "UPDATE capture_checkpoints SET last_message_id = $2 "
+                "WHERE channel_id = $1 AND last_message_id IS DISTINCT FROM $2",
+                kept,
+            )
+
+    async def complete_checkpoints(self, streams: Sequence[tuple[int, int | None]]) -> None:
+        """Streams ``(id, parent or None)`` whose backfill is committed: each is complete up
+        to its newest stored message, which becomes its checkpoint."""
+        if not streams:
+            return
+        driver = await self._driver()
+        await driver.executemany(
+            """
+            INSERT INTO capture_checkpoints
+                (channel_id, guild_id, university_id, last_message_id, backfilled_until,
+                 updated_at)
+            SELECT $1, newest.guild_id, newest.university_id, newest.id, now(), now()
+            FROM (SELECT 1) one
+            LEFT JOIN LATERAL (
+                SELECT id, guild_id, university_id FROM discord_messages
+                WHERE channel_id = coalesce($2::bigint, $1)
+                  AND thread_id IS NOT DISTINCT FROM
+                      (CASE WHEN $2::bigint IS NULL THEN NULL ELSE $1 END)
+                ORDER BY timestamp DESC, id DESC LIMIT 1
+            ) newest ON true
+            ON CONFLICT (channel_id) DO UPDATE
+            SET last_message_id = greatest(capture_checkpoints.last_message_id,
+                                           excluded.last_message_id),
+                guild_id = coalesce(capture_checkpoints.guild_id, excluded.guild_id),
+                university_id = coalesce(capture_checkpoints.university_id,
+                                         excluded.university_id),
+                backfilled_until = now(), updated_at = now()
+            """,
+            list(streams),
+        )
 
 
 class CommandSyncLock:

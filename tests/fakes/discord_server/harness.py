@@ -62,6 +62,8 @@ async def running_bot(
     await component.start()
     try:
         await asyncio.wait_for(component.wait_until_ready(), 20)
+        # The start-up catch-up (backfill) is part of starting: tests script from a known state.
+        await asyncio.wait_for(component.backfill.wait_caught_up(), 20)
         yield component
     finally:
         await component.stop()

@@ -360,6 +360,15 @@ class DiscordTestServer:
         thread.pop("newly_created", None)
         await self.dispatch("THREAD_UPDATE", thread, guild_id)
 
+    def remove_channel(self, channel_id: int) -> None:
+        """A channel or thread deleted while nobody watched (no event): look-ups now 404."""
+        guild_id = self.channel_guild.pop(channel_id, None)
+        self.messages.pop(channel_id, None)
+        if guild_id is not None:
+            guild = self.guilds[guild_id]
+            guild.channels.pop(channel_id, None)
+            guild.threads.pop(channel_id, None)
+
     async def send_dm(self, user_id: int, content: str) -> int:
         channel_id = self.dm_channels.get(user_id)
         if channel_id is None:
