@@ -20,6 +20,7 @@ COMMANDS = {
     "db": "bot.commands.db:db_group",
     "demo": "bot.commands.demo:demo_command",
     "import": "bot.commands.importing:import_group",
+    "links": "bot.commands.links:links_command",
     "org": "bot.commands.org:org_group",
     "outcomes": "bot.commands.org:outcomes_group",
     "nda": "bot.commands.nda:nda_group",

@@ -58,6 +58,7 @@ def message_record(message: discord.Message, *, source: str = "gateway") -> Mess
         guild_id=message.guild.id if message.guild else None,
         parent_channel_id=_parent_of(channel),
         author_name=message.author.name,
+        author_display_name=message.author.display_name,
         author_is_bot=message.author.bot,
         kind=_KINDS.get(message.type, "system"),
         edited_at=message.edited_at,

@@ -20,6 +20,8 @@ from core.capture.classify import Classification, OpenQuestion, classify
 from core.capture.consent import content_allowed
 from core.capture.records import MessageRecord
 from core.capture.scoring import ScoreParts, score_parts
+from core.links import ChatMessage, infer_links
+from core.links.records import author_names, chat_message
 
 MESSAGE_COLUMNS = (
     "id",
@@ -61,6 +63,8 @@ REACTION_COLUMNS = ("message_id", "user_id", "emoji", "channel_id", "university_
 
 THREAD_PROXIMITY = 5  # earlier distinct participants a thread message connects to, weight 1/rank
 RECENT_WINDOW = 100  # messages kept per stream for context
+ANSWER_LINK_CONFIDENCE = 0.5  # a link more likely than not makes a reply to a question an answer
+LINK_CONTEXT = 100  # earlier messages reply inference may link to (as in Kummerfeld et al.)
 KNOWN_LIMIT = 20_000  # message summaries kept for reply look-ups before asking the database
 _ACKNOWLEDGEMENT = re.compile(
     r"\b(thanks|thank you|thx|ty|got it|that worked|works now|perfect|makes sense)\b", re.I
@@ -109,6 +113,15 @@ class MessageSummary:
     codified: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Inference:
+    """An inferred antecedent: the messages answered, how sure, and what decided it."""
+
+    targets: tuple[int, ...]
+    confidence: float
+    features: dict[str, float]
+
+
 @dataclass
 class DerivedBatch:
     messages: list[tuple[object, ...]] = field(default_factory=list)
@@ -142,9 +155,12 @@ class _Stream:
 class ChannelStreams:
     """Derivation state across batches; feed each channel's messages in timestamp order."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, infer_replies: bool = True) -> None:
+        self.infer_replies = infer_replies
         self._streams: dict[int, _Stream] = {}
         self._known: OrderedDict[int, MessageSummary] = OrderedDict()
+        self._chat_history: dict[int, deque[ChatMessage]] = {}
+        self._names: dict[str, list[str]] = {}
 
     def missing_references(self, records: Iterable[MessageRecord]) -> set[int]:
         """Referenced messages this state does not know; load them with ``remember``."""
@@ -167,6 +183,8 @@ class ChannelStreams:
             self._known.popitem(last=False)
 
     def derive(self, records: Iterable[MessageRecord], context: CaptureContext) -> DerivedBatch:
+        records = list(records)
+        inferred = self._infer_replies(records, context) if self.infer_replies else {}
         batch = DerivedBatch()
         for record in records:
             channel = context.channel_for(record)
@@ -174,8 +192,42 @@ class ChannelStreams:
                 key = record.parent_channel_id or record.channel_id
                 batch.skipped_unmapped[key] = batch.skipped_unmapped.get(key, 0) + 1
                 continue
-            self._derive_one(record, channel, context, batch)
+            self._derive_one(record, channel, context, batch, inferred.get(record.id))
         return batch
+
+    def _infer_replies(
+        self, records: list[MessageRecord], context: CaptureContext
+    ) -> dict[int, Inference]:
+        """Which earlier message each message answers without the reply feature (fast model),
+        per channel or thread, with the stream's recent messages as context."""
+        by_stream: dict[int, list[MessageRecord]] = {}
+        for record in records:
+            if context.channel_for(record) is not None:
+                by_stream.setdefault(record.channel_id, []).append(record)
+        display_names = {
+            r.author_id: [r.author_display_name] for r in records if r.author_display_name
+        }
+        for author, names in author_names(records, display_names).items():
+            known = self._names.setdefault(author, [])
+            known.extend(name for name in names if name not in known)
+        found: dict[int, Inference] = {}
+        for stream_id, group in by_stream.items():
+            history = self._chat_history.setdefault(stream_id, deque(maxlen=LINK_CONTEXT))
+            new = [chat_message(record) for record in group]
+            stream = [*history, *new]
+            # Only the names of this stream's authors: the name index is built per call.
+            stream_names = {
+                m.author: self._names[m.author] for m in stream if m.author in self._names
+            }
+            links = infer_links(stream, mode="fast", author_names=stream_names)
+            for link in links[len(history) :]:
+                targets = tuple(int(t) for t in link.links_to if t != link.message_id)
+                if targets:
+                    found[int(link.message_id)] = Inference(
+                        targets, link.confidence, dict(link.features)
+                    )
+            history.extend(new)
+        return found
 
     def _derive_one(
         self,
@@ -183,6 +235,7 @@ class ChannelStreams:
         channel: ChannelContext,
         context: CaptureContext,
         batch: DerivedBatch,
+        inference: Inference | None,
     ) -> None:
         stream = self._streams.setdefault(record.channel_id, _Stream())
         author = context.authors.get(record.author_id)
@@ -193,11 +246,19 @@ class ChannelStreams:
         # replying to it: no reply edge, and the reference goes to metadata instead.
         reply_to = record.reference_id if not record.is_system else None
         replied = self._known.get(reply_to) if reply_to else None
+        # Without the reply feature, the inferred antecedent stands in for classification.
+        answered = [
+            summary
+            for target in (inference.targets if inference and reply_to is None else ())
+            if (summary := self._known.get(target)) is not None
+        ]
+        sure = inference is not None and inference.confidence >= ANSWER_LINK_CONFIDENCE
+        context_for_type = replied or (answered[0] if answered and sure else None)
 
         classification = classify(
             record,
-            replied_type=replied.message_type if replied else None,
-            replied_author=replied.author_id if replied else None,
+            replied_type=context_for_type.message_type if context_for_type else None,
+            replied_author=context_for_type.author_id if context_for_type else None,
             open_question=stream.open_question,
         )
         message_type = classification.message_type
@@ -241,15 +302,26 @@ class ChannelStreams:
             latency_h: float | None = None,
             acknowledged: bool = False,
             evidence: tuple[int, ...] = (),
+            confidence: float = 1.0,
+            decided_by: dict[str, float] | None = None,
         ) -> None:
-            if target == record.author_id or target == 0:
+            # One row per (type, message, from, to): the first, strongest evidence wins, so
+            # the upsert sees no duplicates and re-deriving is deterministic.
+            if target == record.author_id or target == 0 or (kind, target) in drawn:
                 return
+            drawn.add((kind, target))
             parts = score_parts(
                 kind,
                 message_type,
+                confidence=confidence,
                 latency_hours=latency_h,
                 codified=signals.codified,
                 acknowledged=acknowledged,
+            )
+            features = (
+                json.dumps({**parts.as_features(), "message_type": message_type, **decided_by})
+                if decided_by
+                else _features_json(parts, message_type)
             )
             batch.interfaces.append(
                 (
@@ -265,11 +337,12 @@ class ChannelStreams:
                     university_id,
                     channel.team_id,
                     round(weight, 4),
-                    1.0,
-                    _features_json(parts, message_type),
+                    round(confidence, 4),
+                    features,
                 )
             )
 
+        drawn: set[tuple[str, int]] = set()
         reactors = {u for reaction in record.reactions for u in reaction.user_ids}
         if replied is not None:
             latency = (record.timestamp - replied.timestamp).total_seconds() / 3600
@@ -280,6 +353,22 @@ class ChannelStreams:
                 acknowledged=replied.author_id in reactors,
                 evidence=(replied.id,),
             )
+        # One edge per person answered; its evidence names every message of theirs answered.
+        by_author: dict[int, list[MessageSummary]] = {}
+        for antecedent in answered:
+            by_author.setdefault(antecedent.author_id, []).append(antecedent)
+        for author_id, antecedents in by_author.items():
+            assert inference is not None
+            edge(
+                "inferred_reply",
+                author_id,
+                weight=inference.confidence,
+                confidence=inference.confidence,
+                latency_h=(record.timestamp - antecedents[0].timestamp).total_seconds() / 3600,
+                acknowledged=author_id in reactors,
+                evidence=tuple(a.id for a in antecedents),
+                decided_by=inference.features,
+            )
         for mentioned in dict.fromkeys(record.mention_user_ids):
             if replied is None or mentioned != replied.author_id:
                 edge("mention", mentioned, acknowledged=mentioned in reactors)
@@ -288,36 +377,40 @@ class ChannelStreams:
                 edge("thread", participant, weight=1.0 / rank)
         for reaction in record.reactions:
             for user_id in reaction.user_ids:
-                if user_id != record.author_id:
-                    batch.reactions.append(
-                        (
-                            record.id,
-                            user_id,
-                            reaction.emoji,
-                            channel.channel_id,
-                            university_id,
-                            record.timestamp,
-                        )
+                if user_id == record.author_id:
+                    continue
+                batch.reactions.append(
+                    (
+                        record.id,
+                        user_id,
+                        reaction.emoji,
+                        channel.channel_id,
+                        university_id,
+                        record.timestamp,
                     )
-                    parts = score_parts("reaction", message_type, codified=signals.codified)
-                    batch.interfaces.append(
-                        (
-                            user_id,
-                            record.author_id,
-                            "reaction",
-                            parts.score,
-                            record.timestamp,
-                            [record.id],
-                            record.id,
-                            record.guild_id,
-                            channel.channel_id,
-                            university_id,
-                            channel.team_id,
-                            0.5,
-                            1.0,
-                            json.dumps({**parts.as_features(), "emoji": reaction.emoji}),
-                        )
+                )
+                if ("reaction", user_id) in drawn:
+                    continue  # one reaction interface per person, whatever the emojis
+                drawn.add(("reaction", user_id))
+                parts = score_parts("reaction", message_type, codified=signals.codified)
+                batch.interfaces.append(
+                    (
+                        user_id,
+                        record.author_id,
+                        "reaction",
+                        parts.score,
+                        record.timestamp,
+                        [record.id],
+                        record.id,
+                        record.guild_id,
+                        channel.channel_id,
+                        university_id,
+                        channel.team_id,
+                        0.5,
+                        1.0,
+                        json.dumps({**parts.as_features(), "emoji": reaction.emoji}),
                     )
+                )
 
         summary = MessageSummary(
             record.id, record.author_id, message_type, record.timestamp, signals.codified

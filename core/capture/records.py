@@ -35,6 +35,7 @@ class MessageRecord:
     guild_id: int | None = None
     parent_channel_id: int | None = None  # set when channel_id is a thread
     author_name: str | None = None
+    author_display_name: str | None = None  # server nickname or display name, as people say it
     author_is_bot: bool = False
     kind: str = "default"  # default, reply, thread_created, member_join, pin, system...
     edited_at: dt.datetime | None = None

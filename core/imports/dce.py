@@ -129,6 +129,7 @@ def message_record(raw: dict[str, Any], channel: DceChannel) -> MessageRecord:
         guild_id=channel.guild_id,
         parent_channel_id=channel.parent_channel_id,
         author_name=author.get("name"),
+        author_display_name=author.get("nickname"),
         author_is_bot=bool(author.get("isBot")),
         kind=kind,
         edited_at=parse_timestamp(edited) if edited else None,

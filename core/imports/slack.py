@@ -206,6 +206,7 @@ def slack_record(raw: dict[str, Any], channel: SlackChannel, export: SlackExport
         content=content,
         guild_id=export.workspace,
         author_name=(user.name if user else raw.get("username")),
+        author_display_name=user.display_name if user else None,
         author_is_bot=bool(user.is_bot if user else raw.get("bot_id")) or subtype == "bot_message",
         kind=_SYSTEM_SUBTYPES.get(subtype or "", "reply" if in_thread else "default"),
         edited_at=_timestamp(edited) if edited else None,

@@ -121,12 +121,20 @@ async def test_messages_replies_and_consent_at_the_door(
     edges = await rows(
         database_url,
         "SELECT from_user_id, to_user_id, interaction_type, source_message_id "
-        "FROM discord_interfaces ORDER BY source_message_id, interaction_type",
+        "FROM discord_interfaces WHERE interaction_type <> 'inferred_reply' "
+        "ORDER BY source_message_id, interaction_type",
     )
     assert edges == [
         (world.bob, world.ada, "reply", answer),
         (world.cyd, world.ada, "mention", mention),
     ]
+    # Cyd's "hi" to Ada, while her question is open, is also inferred to answer it.
+    inferred = await rows(
+        database_url,
+        "SELECT from_user_id, to_user_id, source_message_id FROM discord_interfaces "
+        "WHERE interaction_type = 'inferred_reply'",
+    )
+    assert (world.cyd, world.ada, mention) in inferred
     identities = await rows(
         database_url,
         "SELECT external_id, person_id FROM identities WHERE provider = 'discord' ORDER BY 1",

@@ -77,8 +77,8 @@ def test_labelled_sample_per_class_precision_and_recall(tmp_path: Path) -> None:
     pairs = classify_sample(tmp_path)
     scores = {s.label: s for s in score_classes(pairs)}
     assert len(pairs) == 150
-    assert macro_f1(scores.values()) >= 0.8
+    assert macro_f1(scores.values()) >= 0.85
     for label in ("question", "answer", "announcement", "other"):
-        assert scores[label].precision >= 0.85 and scores[label].recall >= 0.85, scores[label]
+        assert scores[label].f1 >= 0.85, scores[label]
     for label in ("handoff", "documentation"):
         assert scores[label].recall >= 0.5, scores[label]

@@ -1,0 +1,1 @@
+"""Trained link models (JSON), written by ``python -m core.links.train``; data, not code."""
