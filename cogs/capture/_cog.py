@@ -70,6 +70,9 @@ def message_record(message: discord.Message, *, source: str = "gateway") -> Mess
         ),
         mention_user_ids=tuple(dict.fromkeys(u.id for u in message.mentions)),
         mention_role_ids=tuple(message.raw_role_mentions),
+        role_member_ids=tuple(
+            dict.fromkeys(member.id for role in message.role_mentions for member in role.members)
+        ),
         attachments=tuple(AttachmentRecord(a.filename, a.size, a.url) for a in message.attachments),
         embed_urls=tuple(e.url for e in message.embeds if e.url),
         is_pinned=message.pinned,

@@ -61,6 +61,7 @@ INTERFACE_COLUMNS = (
 )
 REACTION_COLUMNS = ("message_id", "user_id", "emoji", "channel_id", "university_id", "created_at")
 
+ROLE_MENTION_WEIGHT = 0.5  # per member, divided by √(role size)
 THREAD_PROXIMITY = 5  # earlier distinct participants a thread message connects to, weight 1/rank
 RECENT_WINDOW = 100  # messages kept per stream for context
 ANSWER_LINK_CONFIDENCE = 0.5  # a link more likely than not makes a reply to a question an answer
@@ -372,6 +373,10 @@ class ChannelStreams:
         for mentioned in dict.fromkeys(record.mention_user_ids):
             if replied is None or mentioned != replied.author_id:
                 edge("mention", mentioned, acknowledged=mentioned in reactors)
+        # A role mention reaches each member, more weakly than a personal mention.
+        role_weight = ROLE_MENTION_WEIGHT / max(1.0, len(record.role_member_ids) ** 0.5)
+        for member in record.role_member_ids:
+            edge("mention", member, weight=role_weight, acknowledged=member in reactors)
         if thread_id is not None:
             for rank, participant in enumerate(stream.participants[:THREAD_PROXIMITY], start=1):
                 edge("thread", participant, weight=1.0 / rank)

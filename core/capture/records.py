@@ -43,6 +43,9 @@ class MessageRecord:
     referenced_channel_id: int | None = None  # for thread_created: the new thread's id
     mention_user_ids: tuple[int, ...] = ()
     mention_role_ids: tuple[int, ...] = ()
+    # The members of the mentioned roles when the message was sent (captured at the edge,
+    # where the gateway's member cache knows them).
+    role_member_ids: tuple[int, ...] = ()
     reactions: tuple[ReactionRecord, ...] = ()
     attachments: tuple[AttachmentRecord, ...] = ()
     embed_urls: tuple[str, ...] = ()
