@@ -148,3 +148,26 @@ def test_usage_errors_say_what_is_missing(tmp_path: Path) -> None:
     result = frames("links", "--input", str(empty), "--output", str(tmp_path / "out.jsonl"))
     assert result.exit_code == 1
     assert "no readable messages" in result.stderr
+
+
+def test_names_file_maps_author_ids_to_the_names_people_write(tmp_path: Path) -> None:
+    lines = [
+        {"id": "q", "author": "u-1", "timestamp": "2026-09-01T18:00:00Z", "content": "radio?"},
+        {"id": "x", "author": "u-3", "timestamp": "2026-09-01T18:00:30Z", "content": "lunch?"},
+        {"id": "a", "author": "u-2", "timestamp": "2026-09-01T18:01:00Z", "content": "sam: no"},
+    ]
+    messages = write_lines(tmp_path / "messages.jsonl", lines)
+    names = tmp_path / "names.json"
+    names.write_text(json.dumps({"u-1": ["Sam Okafor"], "u-3": ["Kai"]}), encoding="utf-8")
+    output = tmp_path / "links.jsonl"
+    args = ["links", "--input", str(messages), "--output", str(output), "--fast"]
+    result = frames(*args, "--names", str(names), "--explain")
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(output.read_text().splitlines()[2])
+    assert answer["links_to"] == ["q"]
+    assert answer["features"]["addresses_candidate_author"] == 1.0
+
+    names.write_text('["not", "a", "mapping"]', encoding="utf-8")
+    result = frames(*args, "--names", str(names))
+    assert result.exit_code == 1
+    assert "author ids to lists of names" in result.stderr
