@@ -1,11 +1,15 @@
 """Train the shipped link models from the IRC disentanglement data (train split only).
 
-    python -m core.links.train --data ../shared/data/irc-disentanglement
+    python -m core.links.train --data ../shared/data/irc-disentanglement [--embedding-cache DIR]
 
-writes ``core/links/models/fast.json`` and ``accurate.json``. The one tuned setting, the
-probability a second antecedent needs, is chosen on the dev split. Sentence embeddings of
-the training messages take about ten minutes on two cores; ``--embedding-cache`` keeps them
-for the next run. Training is deterministic for a given seed and data.
+writes ``core/links/models/fast.json`` and then ``accurate.json``, whose structure
+features come from the fast model: retrain them together (the default, ``--mode both``).
+Each training log is used as recorded and deinterleaved (``augment``); the accurate
+model's training pairs get their structure from fast models trained on the other fold of
+logs. The one tuned setting, the probability a further antecedent needs, is chosen on the
+dev split. Embedding the training messages takes about ten minutes on two cores;
+``--embedding-cache`` keeps them for the next run. A given seed and data give the same
+models up to XGBoost's multithreaded floating-point order.
 """
 
 from __future__ import annotations
