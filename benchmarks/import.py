@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import text
+
 from core.capture.derive import MESSAGE_COLUMNS, CaptureContext, ChannelStreams
 from core.db.embedded import EmbeddedPostgres
 from core.db.engine import open_database
@@ -52,18 +54,8 @@ async def measure(program: Path, url: str) -> None:
         async with db.sessions() as session:
             repo = CaptureRepository(session)
             context = CaptureContext(await repo.channel_contexts(), {}, await repo.consent_modes())
-            authors = await repo.author_contexts(
-                [
-                    int(i)
-                    for (i,) in (
-                        await session.execute(
-                            __import__("sqlalchemy").text(
-                                "SELECT DISTINCT author_id FROM discord_messages"
-                            )
-                        )
-                    ).all()
-                ]
-            )
+            stored = await session.scalars(text("SELECT DISTINCT author_id FROM discord_messages"))
+            authors = await repo.author_contexts(list(stored))
         context.authors = authors
         streams = ChannelStreams()
         rows = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.db.engine import Database
 from core.db.repositories.stats import StatsRepository, UniversityCounts
-from core.imports.discord_import import ImportReport, ProgressCallback, import_discord
+from core.imports.discord_import import ProgressCallback, import_discord
 from core.org.channels import map_channels, parse_channels_csv
 from core.org.outcomes import import_outcomes, parse_outcomes_csv
 from core.org.roster import parse_roster
@@ -21,7 +21,6 @@ from core.pm.task_file import import_task_file
 class DemoReport:
     universities: list[UniversityCounts] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    messages: ImportReport | None = None
 
 
 DEMO_STEPS = ("roster and terms", "channel mappings", "outcomes")
@@ -58,7 +57,6 @@ async def run_demo_imports(
     messages = await import_discord(
         db, [program_dir / "discord"], actor=actor, progress=on_messages
     )
-    report.messages = messages
     rate = messages.messages_read / messages.seconds if messages.seconds else 0.0
     report.notes.append(
         f"{messages.messages_read:,} messages from {messages.files} channel and thread exports: "

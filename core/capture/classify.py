@@ -21,8 +21,10 @@ import re
 from dataclasses import dataclass
 
 from core.capture.records import MessageRecord
+from core.db.models.capture import MESSAGE_TYPES
 
-MESSAGE_TYPES = ("question", "answer", "handoff", "documentation", "announcement", "other")
+__all__ = ["MESSAGE_TYPES", "Classification", "OpenQuestion", "Signals", "classify", "signals_of"]
+
 ANSWER_WINDOW = dt.timedelta(hours=6)  # student teams answer hours later, not minutes
 CONTINUATION_WINDOW = dt.timedelta(minutes=5)
 LONG_MESSAGE = 280  # characters; a pinned or structured message this long documents something

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-CONSENT_MODES = ("opt-in", "opt-out", "metadata-only")
-DEFAULT_MODE = "opt-in"
+DEFAULT_MODE = "opt-in"  # one of core.db.models.organisation.CONSENT_MODES
 
 
 def content_allowed(mode: str | None, consent: str | None) -> bool:

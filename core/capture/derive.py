@@ -63,7 +63,6 @@ REACTION_COLUMNS = ("message_id", "user_id", "emoji", "channel_id", "university_
 
 ROLE_MENTION_WEIGHT = 0.5  # per member, divided by √(role size)
 THREAD_PROXIMITY = 5  # earlier distinct participants a thread message connects to, weight 1/rank
-RECENT_WINDOW = 100  # messages kept per stream for context
 ANSWER_LINK_CONFIDENCE = 0.5  # a link more likely than not makes a reply to a question an answer
 LINK_CONTEXT = 100  # earlier messages reply inference may link to (as in Kummerfeld et al.)
 KNOWN_LIMIT = 20_000  # message summaries kept for reply look-ups before asking the database
@@ -146,9 +145,8 @@ class DerivedBatch:
 
 @dataclass
 class _Stream:
-    """Per channel or thread: recent messages, the open question, thread participants."""
+    """Per channel or thread: the open question and the thread's participants."""
 
-    recent: deque[MessageSummary] = field(default_factory=lambda: deque(maxlen=RECENT_WINDOW))
     open_question: OpenQuestion | None = None
     participants: list[int] = field(default_factory=list)  # most recent first
 
@@ -420,10 +418,7 @@ class ChannelStreams:
         summary = MessageSummary(
             record.id, record.author_id, message_type, record.timestamp, signals.codified
         )
-        self._known[record.id] = summary
-        if len(self._known) > KNOWN_LIMIT:
-            self._known.popitem(last=False)
-        stream.recent.append(summary)
+        self.remember((summary,))
         if message_type == "question":
             stream.open_question = OpenQuestion(record.id, record.author_id, record.timestamp)
         elif classification.rule == "follows an open question" and stream.open_question:
