@@ -77,8 +77,17 @@ def message_record(message: discord.Message, *, source: str = "gateway") -> Mess
         embed_urls=tuple(e.url for e in message.embeds if e.url),
         is_pinned=message.pinned,
         is_dm=message.guild is None,
+        dm_recipient_ids=_dm_recipients(message) if message.guild is None else (),
         source=source,
     )
+
+
+def _dm_recipients(message: discord.Message) -> tuple[int, ...]:
+    channel = message.channel
+    people = getattr(channel, "recipients", None) or [getattr(channel, "recipient", None)]
+    me = getattr(channel, "me", None)
+    ids = {user.id for user in (*people, me) if user is not None}
+    return tuple(sorted(ids - {message.author.id}))
 
 
 def thread_record(thread: discord.Thread) -> ThreadRecord:

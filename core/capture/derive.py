@@ -132,6 +132,7 @@ class DerivedBatch:
     )  # thread → (guild, parent)
     skipped_unmapped: dict[int, int] = field(default_factory=dict)  # channel → messages
     content_withheld: int = 0
+    dms_without_consent: int = 0
 
     def extend(self, other: DerivedBatch) -> None:
         self.messages += other.messages
@@ -141,11 +142,12 @@ class DerivedBatch:
         for channel, count in other.skipped_unmapped.items():
             self.skipped_unmapped[channel] = self.skipped_unmapped.get(channel, 0) + count
         self.content_withheld += other.content_withheld
+        self.dms_without_consent += other.dms_without_consent
 
 
 @dataclass
 class _Stream:
-    """Per channel or thread: the open question and the thread's participants."""
+    """Per channel or thread: the open question and the participants of a thread or DM."""
 
     open_question: OpenQuestion | None = None
     participants: list[int] = field(default_factory=list)  # most recent first
@@ -190,6 +192,9 @@ class ChannelStreams:
             if channel is None:
                 key = record.parent_channel_id or record.channel_id
                 batch.skipped_unmapped[key] = batch.skipped_unmapped.get(key, 0) + 1
+                continue
+            if record.is_dm and not _consented(context.authors.get(record.author_id)):
+                batch.dms_without_consent += 1  # a DM is kept only for people who consented
                 continue
             self._derive_one(record, channel, context, batch, inferred.get(record.id))
         return batch
@@ -378,6 +383,15 @@ class ChannelStreams:
         if thread_id is not None:
             for rank, participant in enumerate(stream.participants[:THREAD_PROXIMITY], start=1):
                 edge("thread", participant, weight=1.0 / rank)
+        if record.is_dm:
+            # Everyone else in the conversation reads a DM; a group DM reaches each more weakly.
+            recipients = [
+                person
+                for person in dict.fromkeys((*record.dm_recipient_ids, *stream.participants))
+                if person != record.author_id
+            ]
+            for person in recipients:
+                edge("dm", person, weight=1.0 / max(1.0, len(recipients) ** 0.5))
         for reaction in record.reactions:
             for user_id in reaction.user_ids:
                 if user_id == record.author_id:
@@ -429,10 +443,14 @@ class ChannelStreams:
             and (stream.open_question.author_id == record.author_id)
         ):
             stream.open_question = None  # the asker is satisfied
-        if thread_id is not None and not record.is_system:
+        if (thread_id is not None or record.is_dm) and not record.is_system:
             if record.author_id in stream.participants:
                 stream.participants.remove(record.author_id)
             stream.participants.insert(0, record.author_id)
+
+
+def _consented(author: AuthorContext | None) -> bool:
+    return author is not None and author.consent == "granted"
 
 
 @lru_cache(maxsize=4096)

@@ -51,6 +51,9 @@ class MessageRecord:
     embed_urls: tuple[str, ...] = ()
     is_pinned: bool = False
     is_dm: bool = False
+    # For DMs: the other people in the conversation (the bot, for a DM to it). Exports do
+    # not list them; derivation then uses the conversation's earlier authors.
+    dm_recipient_ids: tuple[int, ...] = ()
     source: str = "gateway"  # gateway, backfill, dce, slack
     extra: dict[str, object] = field(default_factory=dict)
 

@@ -27,6 +27,7 @@ THREAD_TYPES = {
     "PublicThread",
     "PrivateThread",
 }
+DM_TYPES = {"DirectTextChat", "DirectGroupTextChat"}
 _KINDS = {
     "Default": "default",
     "Reply": "reply",
@@ -50,6 +51,10 @@ class DceChannel:
     @property
     def is_thread(self) -> bool:
         return self.channel_type in THREAD_TYPES
+
+    @property
+    def is_dm(self) -> bool:
+        return self.channel_type in DM_TYPES
 
     @property
     def parent_channel_id(self) -> int | None:
@@ -155,6 +160,7 @@ def message_record(raw: dict[str, Any], channel: DceChannel) -> MessageRecord:
         ),
         embed_urls=tuple(e["url"] for e in embeds if e.get("url")) if embeds else (),
         is_pinned=bool(raw.get("isPinned")),
+        is_dm=channel.is_dm,
         source="dce",
     )
 

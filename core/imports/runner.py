@@ -155,6 +155,8 @@ def _account(report: ImportReport, derived: DerivedBatch, counts: WriteCounts) -
     report.interfaces_written += counts.interfaces
     report.reactions_written += counts.reactions
     report.content_withheld += derived.content_withheld
+    if derived.dms_without_consent:
+        report.skip("DM without consent", derived.dms_without_consent)
     for channel, count in derived.skipped_unmapped.items():
         key = str(channel)
         report.unmapped_channels[key] = report.unmapped_channels.get(key, 0) + count

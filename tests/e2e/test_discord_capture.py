@@ -322,6 +322,12 @@ async def test_dms_are_stored_only_for_people_who_consented(
             True,
         )
     ]
+    # The DM is an interface from Ada to the one she wrote to: the bot.
+    assert await rows(
+        database_url,
+        "SELECT from_user_id, to_user_id, source_message_id FROM discord_interfaces "
+        "WHERE interaction_type = 'dm'",
+    ) == [(world.ada, s.application_id, kept)]
 
 
 async def test_member_join_leave_and_role_changes(

@@ -183,3 +183,32 @@ def test_missing_path_and_empty_directory(cli_env: str, tmp_path: Path) -> None:
     result = frames("import", "discord", str(empty))
     assert result.exit_code == 1 and "no .json export files found" in result.stderr
     assert frames("import", "discord", str(tmp_path / "nope")).exit_code == 2
+
+
+def test_dm_export_keeps_consenting_authors_and_derives_dm_interfaces(
+    example: Path, cli_env: str, tmp_path: Path
+) -> None:
+    """A DM conversation exported by DCE: DM interfaces between its authors, and only the
+    messages of people who consented (Patrick and the unknown author did not)."""
+    source = example / "Example guild - Text Channels - general [1012224565567721552].json"
+    document = json.loads(source.read_bytes())
+    document["guild"] = {"id": "0", "name": "Direct Messages"}
+    document["channel"] = {"id": "4242", "type": "DirectGroupTextChat", "name": "group"}
+    dm_file = tmp_path / "dm.json"
+    dm_file.write_text(json.dumps(document), encoding="utf-8")
+
+    result = frames("import", "discord", str(dm_file), "--map-unmapped", "demo-team", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["skipped"]["DM without consent"] == 7
+    assert report["messages_written"] == 28
+    assert fetch(cli_env, "SELECT bool_and(is_dm), count(*) FROM discord_messages") == [(True, 28)]
+    pairs = fetch(
+        cli_env,
+        "SELECT DISTINCT from_user_id::text, to_user_id::text FROM discord_interfaces "
+        "WHERE interaction_type = 'dm' ORDER BY 1, 2",
+    )
+    # Each consenting author reaches everyone who wrote in the conversation before them.
+    assert ("521486476985155645", "896568767994532880") in pairs
+    assert ("896568767994532880", "521486476985155645") in pairs
+    assert {p[0] for p in pairs} == {"521486476985155645", "896568767994532880"}

@@ -9,6 +9,7 @@ import pytest
 
 from core.capture.derive import (
     INTERFACE_COLUMNS,
+    AuthorContext,
     CaptureContext,
     ChannelContext,
     ChannelStreams,
@@ -96,6 +97,35 @@ def test_thread_co_participation_weighted_by_proximity() -> None:
     ]
     assert thread_edges == [(BOB, ADA, 1.0), (CYD, BOB, 1.0), (CYD, ADA, 0.5)]
     assert batch.threads == {THREAD: (None, CHANNEL)}
+
+
+def test_dm_reaches_the_other_people_in_the_conversation() -> None:
+    dm_channel = 20
+    consented = CaptureContext(
+        {dm_channel: ChannelContext(dm_channel, None, None, None, "uni")},
+        {
+            ADA: AuthorContext("p-ada", "uni", "granted"),
+            BOB: AuthorContext("p-bob", "uni", "granted"),
+        },
+        {},
+    )
+    dm = dict(channel=dm_channel, is_dm=True)
+    batch = ChannelStreams(infer_replies=False).derive(
+        [
+            say(1, ADA, "can we talk about the handoff?", 0, dm_recipient_ids=(BOB,), **dm),
+            say(2, BOB, "sure", 1, **dm),  # an export names no recipients: Ada wrote here
+            say(3, CYD, "me too?", 2, dm_recipient_ids=(ADA,), **dm),  # no consent: not kept
+        ],
+        consented,
+    )
+    dm_edges = [
+        (r[AT["from_user_id"]], r[AT["to_user_id"]], r[AT["weight"]], r[AT["message_ids"]])
+        for r in batch.interfaces
+        if r[AT["interaction_type"]] == "dm"
+    ]
+    assert dm_edges == [(ADA, BOB, 1.0, [1]), (BOB, ADA, 1.0, [2])]
+    assert [m[0] for m in batch.messages] == [1, 2]
+    assert batch.dms_without_consent == 1
 
 
 def test_reactions_one_edge_per_person_and_acknowledgement() -> None:
