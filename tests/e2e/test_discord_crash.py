@@ -6,12 +6,9 @@ server's truth (no loss, no duplicate). And a PostgreSQL restart in the middle o
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from core.db.embedded import EmbeddedPostgres
@@ -19,48 +16,18 @@ from core.db.engine import Database, open_database
 from core.errors import DatabaseError
 from tests.conftest import settings_for
 from tests.fakes.discord_server import DiscordTestServer
-from tests.fakes.discord_server.harness import rows, running_bot, seed, settle, until
+from tests.fakes.discord_server.harness import (
+    bot_process,
+    reaped,
+    rows,
+    running_bot,
+    seed,
+    settle,
+    until,
+    wait_connected,
+)
 
 BURST = 20_000
-FRAMES = Path(sys.executable).parent / "frames"
-
-
-def bot_process(server: DiscordTestServer, database_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DISCORD_TOKEN": server.token,
-        "DISCORD_API_BASE": server.api_base,
-        "DISCORD_GATEWAY_URL": server.gateway_url,
-        "FRAMES_DATA_DIR": str(log.parent / "data"),
-    }
-    with log.open("ab") as out:
-        return subprocess.Popen([str(FRAMES), "bot"], env=env, stdout=out, stderr=out)
-
-
-async def wait_connected(
-    server: DiscordTestServer, process: subprocess.Popen[bytes], log: Path
-) -> None:
-    """Until the process has a live gateway session; its log is shown if it died."""
-    for _ in range(600):
-        if server._live(0):
-            return
-        if process.poll() is not None:
-            output = await asyncio.to_thread(log.read_text)
-            raise AssertionError(f"frames bot exited {process.returncode}:\n{output}")
-        await asyncio.sleep(0.05)
-    output = await asyncio.to_thread(log.read_text)
-    raise AssertionError(f"frames bot never connected:\n{output}")
-
-
-@contextmanager
-def reaped(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
 
 
 async def test_kill_9_during_a_burst_then_restart_equals_the_servers_truth(

@@ -1,9 +1,11 @@
 """Sharding, gateway faults and command-sync election, with the real discord.py bot against
-the Discord test server and the real PostgreSQL: every message is stored exactly once."""
+the Discord test server and the real PostgreSQL: every message is stored exactly once, with
+two shards in one process, two bots in one loop, and two `frames bot` OS processes."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -14,7 +16,16 @@ import pytest
 from core.db.engine import Database
 from tests.fakes.discord_server import DiscordTestServer, Guild
 from tests.fakes.discord_server.gateway import IDENTIFY, RESUME
-from tests.fakes.discord_server.harness import rows, running_bot, seed, settle, until
+from tests.fakes.discord_server.harness import (
+    bot_process,
+    reaped,
+    rows,
+    running_bot,
+    seed,
+    settle,
+    until,
+    wait_connected,
+)
 
 
 @dataclass
@@ -77,12 +88,11 @@ async def test_two_shards_in_one_process_store_every_guild_once(
                 assert (int(guild_id) >> 22) % 2 == session.shard_id
 
 
-async def test_two_processes_split_the_shards_and_only_one_syncs_commands(
+async def test_two_bots_with_shard_ranges_in_one_loop_store_every_guild_once(
     two_guilds: TwoGuilds, db: Database, database_url: str
 ) -> None:
     s, ada = two_guilds.server, two_guilds.ada
     async with AsyncExitStack() as stack:
-        # Two bots with shard ranges, as `frames bot --shard-count 2 --shard-ids N` runs them.
         bots = [
             await stack.enter_async_context(
                 running_bot(s, db, database_url, shard_count=2, shard_ids=[n])
@@ -102,7 +112,69 @@ async def test_two_processes_split_the_shards_and_only_one_syncs_commands(
             await settle(s, bot, database_url, channel, ada)
     assert await stored_ids(database_url) == sorted(sent)
     syncs = [r for r in s.requests if r.method == "PUT" and r.path.endswith("/commands")]
+    assert len(syncs) == 1, "exactly one bot (the advisory-lock holder) syncs commands"
+
+
+async def test_two_frames_bot_processes_split_the_shards_and_only_one_syncs_commands(
+    two_guilds: TwoGuilds, database_url: str, tmp_path: Path
+) -> None:
+    """`frames bot --shard-count 2 --shard-ids 0` and `... --shard-ids 1` as OS processes."""
+    s, ada = two_guilds.server, two_guilds.ada
+    logs = [tmp_path / f"shard-{n}.log" for n in (0, 1)]
+    with (
+        reaped(
+            bot_process(s, database_url, logs[0], "--shard-count", "2", "--shard-ids", "0")
+        ) as first,
+        reaped(
+            bot_process(s, database_url, logs[1], "--shard-count", "2", "--shard-ids", "1")
+        ) as second,
+    ):
+        processes = [first, second]
+        for shard, (process, log) in enumerate(zip(processes, logs, strict=True)):
+            await wait_connected(s, process, log, shard_id=shard)
+        # Each shard is ready once its start-up catch-up has read its guild's channel.
+        await until_requested(s, [f"/channels/{c}/messages" for c in two_guilds.channels])
+
+        sent = [
+            await s.say(channel, ada, f"burst {n}")
+            for n in range(40)
+            for channel in two_guilds.channels
+        ]
+        await until(database_url, "SELECT count(*) FROM discord_messages", len(sent), 60)
+
+        for process in processes:
+            process.send_signal(signal.SIGTERM)  # graceful: gateway closed, pipeline drained
+        for process, log in zip(processes, logs, strict=True):
+            assert await asyncio.to_thread(process.wait, 30) == 0, log.read_text()
+
+    assert await stored_ids(database_url) == sorted(sent)
+    # One IDENTIFY per process, each for its own shard, and each session carried only the
+    # guilds that shard owns.
+    assert identifies(s) == [[0, 2], [1, 2]]
+    assert sorted(session.shard_id for session in s.sessions) == [0, 1]
+    for session, guild in zip(
+        sorted(s.sessions, key=lambda x: x.shard_id), two_guilds.guilds, strict=True
+    ):
+        guild_ids = {
+            int(frame["d"]["guild_id"] if "guild_id" in frame["d"] else frame["d"]["id"])
+            for _, frame in session.history
+            if frame["t"] in ("GUILD_CREATE", "MESSAGE_CREATE")
+        }
+        assert guild_ids == {guild.id}
+        assert session.closed, "a SIGTERM closes the gateway cleanly (the session ends)"
+    syncs = [r for r in s.requests if r.method == "PUT" and r.path.endswith("/commands")]
     assert len(syncs) == 1, "exactly one process (the advisory-lock holder) syncs commands"
+    assert s.unknown_requests == []
+
+
+async def until_requested(server: DiscordTestServer, paths: list[str], seconds: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        seen = {r.path for r in server.requests if r.method == "GET"}
+        if all(any(p.endswith(path) for p in seen) for path in paths):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never requested all of {paths}")
 
 
 async def test_resume_replays_what_the_session_missed(

@@ -1,11 +1,15 @@
-"""Running the real FRAMES bot against the Discord test server inside a test's event loop."""
+"""Running the real FRAMES bot against the Discord test server: inside a test's event loop
+(``running_bot``) or as ``frames bot`` processes (``bot_process``)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +120,56 @@ async def settle(
     barrier = await server.say(channel_id, author_id, "barrier")
     await until(database_url, f"SELECT count(*) FROM discord_messages WHERE id = {barrier}", 1)
     await component.pipeline.wait_idle()
+
+
+# --- `frames bot` as a real process ---------------------------------------------------------
+FRAMES = Path(sys.executable).parent / "frames"
+
+
+def bot_process(
+    server: DiscordTestServer, database_url: str, log: Path, *args: str
+) -> subprocess.Popen[bytes]:
+    """``frames bot [args]`` with nothing but the token, the endpoints and the database set;
+    its output is appended to ``log``."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DISCORD_TOKEN": server.token,
+        "DISCORD_API_BASE": server.api_base,
+        "DISCORD_GATEWAY_URL": server.gateway_url,
+        "FRAMES_DATA_DIR": str(log.parent / "data"),
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen([str(FRAMES), "bot", *args], env=env, stdout=out, stderr=out)
+
+
+async def wait_connected(
+    server: DiscordTestServer,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    shard_id: int = 0,
+    seconds: float = 30.0,
+) -> None:
+    """Until the process has a live gateway session for ``shard_id``; its log is shown if it
+    died or never connected."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server._live(shard_id):
+            return
+        if process.poll() is not None:
+            output = await asyncio.to_thread(log.read_text)
+            raise AssertionError(f"frames bot exited {process.returncode}:\n{output}")
+        await asyncio.sleep(0.05)
+    output = await asyncio.to_thread(log.read_text)
+    raise AssertionError(f"frames bot never connected shard {shard_id}:\n{output}")
+
+
+@contextmanager
+def reaped(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    """Kills the process if the test leaves it running (a failed assertion)."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
