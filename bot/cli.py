@@ -16,9 +16,12 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 # for importing the ML and Discord stacks.
 COMMANDS = {
     "bot": "bot.commands.bot:bot_group",
+    "capture": "bot.commands.capture:capture_group",
     "channels": "bot.commands.channels:channels_group",
+    "consent": "bot.commands.consent:consent_group",
     "db": "bot.commands.db:db_group",
     "demo": "bot.commands.demo:demo_command",
+    "doctor": "bot.commands.doctor:doctor_command",
     "import": "bot.commands.importing:import_group",
     "links": "bot.commands.links:links_command",
     "org": "bot.commands.org:org_group",

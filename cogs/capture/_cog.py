@@ -25,6 +25,7 @@ from core.capture.records import (
     ReactionChangeRecord,
     ThreadRecord,
 )
+from core.capture.sightings import GuildChannelRecord
 
 if TYPE_CHECKING:
     from bot.discord_bot import FramesBot
@@ -99,6 +100,12 @@ def thread_record(thread: discord.Thread) -> ThreadRecord:
         thread.owner_id,
         thread.created_at or discord.utils.snowflake_time(thread.id),
         "forum_post" if isinstance(thread.parent, discord.ForumChannel) else "thread",
+    )
+
+
+def guild_channel_record(channel: discord.abc.GuildChannel) -> GuildChannelRecord:
+    return GuildChannelRecord(
+        channel.id, channel.guild.id, channel.category_id, str(channel.type), channel.name
     )
 
 
@@ -219,6 +226,28 @@ class CaptureCog(commands.Cog):
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
         await self._capture("THREAD_CREATE", lambda: [thread_record(thread)])
+
+    # --- guild channels: categories for `frames channels map --category`, names ------------
+    async def _guild_channels(self, event: str, guild: discord.Guild) -> None:
+        await self._capture(event, lambda: [guild_channel_record(c) for c in guild.channels])
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._guild_channels("GUILD_CREATE", guild)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._guild_channels("GUILD_CREATE", guild)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
+        await self._capture("CHANNEL_CREATE", lambda: [guild_channel_record(channel)])
+
+    @commands.Cog.listener()
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        await self._capture("CHANNEL_UPDATE", lambda: [guild_channel_record(after)])
 
     # --- members ----------------------------------------------------------------------------
     @commands.Cog.listener()

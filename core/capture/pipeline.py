@@ -37,6 +37,7 @@ from core.capture.records import (
     ReactionChangeRecord,
     ThreadRecord,
 )
+from core.capture.sightings import GuildChannelRecord, unmapped_sightings
 from core.db.engine import Database
 from core.db.repositories.capture import AuthorDetails, CaptureRepository
 from core.db.repositories.capture_live import LiveCaptureRepository, MessageChange
@@ -62,6 +63,7 @@ CaptureItem: TypeAlias = (
     | ReactionChangeRecord
     | ThreadRecord
     | MemberEventRecord
+    | GuildChannelRecord
     | CheckpointRelease
 )
 _CHANGES = (MessageEditRecord, MessageDeleteRecord, ReactionChangeRecord)
@@ -318,6 +320,7 @@ class CapturePipeline:
         changes: list[MessageChange] = [i for i in items if isinstance(i, _CHANGES)]
         threads = [i for i in items if isinstance(i, ThreadRecord)]
         members = [i for i in items if isinstance(i, MemberEventRecord)]
+        guild_channels = [i for i in items if isinstance(i, GuildChannelRecord)]
         generation, released = self._generation, self._released
         # A release from an older generation is stale: a newer session may have missed
         # events since, and its own backfill will release the stream.
@@ -371,6 +374,11 @@ class CapturePipeline:
             change_counts = await live.apply_changes(mapped_changes)
             dm_counts = await live.apply_changes(dm_changes, keep_missing=False)
             member_events = await live.record_member_events(members)
+            await live.upsert_guild_channels(guild_channels)
+            # Unmapped channels: counts and times only, in the batch's transaction.
+            await live.record_unmapped(
+                unmapped_sightings(stored_messages, derived.skipped_unmapped)
+            )
         # Only after the commit: a rolled-back batch must ensure its authors again.
         self._authors_ensured.update(new_authors)
         if self._released is not None and self._generation == generation:

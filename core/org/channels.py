@@ -4,6 +4,12 @@ CSV format (``frames channels import``): header ``guild_id,channel_id,team_id,pr
 with exactly one of the last two filled per row; a three-column file
 ``guild_id,channel_id,team_id`` or ``guild_id,channel_id,program_id`` is accepted too.
 Guilds the bot has not seen yet are accepted: mappings are made before the bot joins.
+
+A whole Discord category is mapped at once from what the bot recorded of the guild (its
+channels and their categories, at GUILD_CREATE and on channel events), so the bot must have
+seen the guild first. Unmapping removes the mapping only: what was stored stays, and the
+running capture stops storing the channel when it next refreshes its channel context
+(``CapturePipeline.context_ttl``, 5 s).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.csv_input import read_csv
-from core.db.models import Program
+from core.db.models import ChannelMapping, Program
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.channels import ChannelMappingRepository
 from core.db.repositories.organisation import OrganisationRepository
@@ -80,7 +86,8 @@ async def map_channels(
                 )
             )
     if problems:
-        if len(records) == 1 and records[0].line is None:
+        if all(record.line is None for record in records):
+            # From the command line: one team or program named for every channel.
             raise NotFoundError(problems[0].reason + "; see `frames org show` for the known ids")
         raise InputError(problems)
     rows = []
@@ -108,3 +115,84 @@ async def map_channels(
         },
     )
     return len(rows)
+
+
+async def map_category(
+    session: AsyncSession,
+    guild_id: int,
+    category_id: int,
+    *,
+    team_id: str | None = None,
+    program_id: str | None = None,
+    actor: str,
+) -> list[int]:
+    """Map every channel the bot has recorded under ``category_id`` in ``guild_id``;
+    returns the channel ids mapped."""
+    channels = ChannelMappingRepository(session)
+    if not await channels.guild_seen(guild_id):
+        raise NotFoundError(
+            f"guild {guild_id} has not been seen by the bot; invite it (`frames bot "
+            "invite-url`) and run `frames bot` once so it records the guild's channels",
+            guild_id=guild_id,
+        )
+    category = await channels.recorded_channel(category_id)
+    if category is None or category.kind != "category" or category.guild_id != guild_id:
+        raise NotFoundError(
+            f"category {category_id} is not a category of guild {guild_id} that the bot has "
+            "seen; `frames channels list --unmapped` shows channels with their category",
+            guild_id=guild_id,
+            category_id=category_id,
+        )
+    members = await channels.channels_in_category(category_id)
+    if not members:
+        raise NotFoundError(
+            f"category {category_id} ({category.name}) holds no channels", category_id=category_id
+        )
+    records = [ChannelMappingRecord(guild_id, c.id, team_id, program_id) for c in members]
+    await map_channels(session, records, actor=actor, source=f"category {category_id}")
+    return [c.id for c in members]
+
+
+async def unmap_channels(
+    session: AsyncSession,
+    *,
+    channel_id: int | None = None,
+    category_id: int | None = None,
+    actor: str,
+) -> list[ChannelMapping]:
+    """Stop capturing a channel (or every mapped channel of a category): the mapping goes,
+    stored messages stay. Returns the removed mappings."""
+    channels = ChannelMappingRepository(session)
+    if channel_id is not None:
+        wanted = [channel_id]
+        target = str(channel_id)
+    elif category_id is not None:
+        wanted = [c.id for c in await channels.channels_in_category(category_id)]
+        target = f"category {category_id}"
+    else:
+        raise ValueError("give a channel or a category")
+    removed = await channels.remove(wanted)
+    if not removed:
+        if channel_id is not None:
+            what = f"channel {channel_id} is not"
+        else:
+            what = f"no channel of category {category_id} is"
+        raise NotFoundError(f"{what} mapped; `frames channels list` shows the mappings")
+    await AuditRepository(session).record(
+        actor,
+        "channels.unmap",
+        target_type="channels",
+        target_id=target,
+        details={
+            "unmapped": [
+                {
+                    "guild_id": str(m.guild_id),
+                    "channel_id": str(m.channel_id),
+                    "team_id": m.team_id,
+                    "program_id": m.program_id,
+                }
+                for m in removed
+            ]
+        },
+    )
+    return removed

@@ -1,4 +1,4 @@
-"""Organisation use cases: import a roster, map channels, import outcomes.
+"""Organisation use cases: import a roster, record consent decisions.
 
 Each function works inside the caller's session (one unit of work), validates everything
 before writing, and leaves an audit entry.
@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.repositories.audit import AuditRepository
+from core.db.repositories.consents import ConsentRepository
 from core.db.repositories.organisation import OrganisationRepository
 from core.errors import InputError, InputProblem
 from core.org.roster import Roster
@@ -172,7 +174,8 @@ async def import_roster(
     for identity in identities:
         identity.setdefault("email", None)
     await repo.link_identities(identities)
-    consent_changes = await repo.record_consents(
+    consent_changes = await record_consent_decisions(
+        session,
         [
             {
                 "person_id": p.id,
@@ -183,7 +186,7 @@ async def import_roster(
             }
             for p in people
             if p.consent is not None
-        ]
+        ],
     )
     report = RosterImportReport(
         universities=len(roster.universities),
@@ -221,3 +224,38 @@ async def _check_terms(repo: OrganisationRepository, roster: Roster, source: str
     ]
     if problems:
         raise InputError(problems)
+
+
+async def record_consent_decisions(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Append consent decisions (``person_id``, ``university_id``, ``status``, ``scope``,
+    ``source``, optionally ``recorded_at``); idempotent; returns how many were recorded.
+
+    A decision without ``recorded_at`` is "as of now" (a roster's consent column): it is
+    recorded only when it changes the person's current state. A dated decision is recorded
+    unless the same decision at the same time is stored already, so re-importing a file
+    changes nothing. The latest decision by ``recorded_at`` is what capture applies.
+    """
+    dated = [row for row in rows if row.get("recorded_at") is not None]
+    recorded = 0
+    if dated:
+        consents = ConsentRepository(session)
+        stored = await consents.stored_decisions(sorted({row["person_id"] for row in dated}))
+        new: dict[tuple[str, str, str, dt.datetime], dict[str, Any]] = {}
+        for row in dated:
+            key = (
+                row["person_id"],
+                row.get("scope", "research"),
+                row["status"],
+                row["recorded_at"],
+            )
+            if key not in stored:
+                new.setdefault(key, row)
+        await consents.add_decisions(list(new.values()))
+        recorded += len(new)
+    now_rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        if row.get("recorded_at") is None:
+            clean = {k: v for k, v in row.items() if k != "recorded_at"}
+            now_rows.setdefault((row["person_id"], row.get("scope", "research")), clean)
+    recorded += await OrganisationRepository(session).record_consents(list(now_rows.values()))
+    return recorded

@@ -8,6 +8,7 @@ from core.db.models.capture import (
     DiscordReaction,
 )
 from core.db.models.capture_live import CapturePendingChange, DiscordMemberEvent
+from core.db.models.capture_unmapped import UnmappedChannelSeen
 from core.db.models.governance import AuditLog, Consent, ExportJob, PanelUser
 from core.db.models.interfaces import DiscordInterface, ManualInterface, PMInterface
 from core.db.models.ml import Embedding, MLExperiment, MLModel, MLPrediction
@@ -81,4 +82,5 @@ __all__ = [
     "Team",
     "TeamMembership",
     "University",
+    "UnmappedChannelSeen",
 ]

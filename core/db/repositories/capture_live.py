@@ -1,6 +1,8 @@
 """Live capture writes that the bulk writer does not cover: edits, deletes and reactions in
-arrival order (kept as pending changes until their message is stored), threads, member
-events, backfill checkpoints, and the advisory lock that elects the command-sync process.
+arrival order (kept as pending changes until their message is stored), threads, guild
+channels, counts of unmapped channels, member events, backfill checkpoints, and the
+advisory lock that elects the command-sync process; and what ``frames capture status`` and
+``frames channels list --unmapped`` read.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from core.capture.records import (
     ThreadRecord,
 )
 from core.capture.scoring import score_parts
+from core.capture.sightings import GuildChannelRecord, UnmappedSighting
 
 MessageChange: TypeAlias = MessageEditRecord | MessageDeleteRecord | ReactionChangeRecord
 
@@ -74,6 +77,36 @@ class BackfillStream:
     parent_id: int | None
     guild_id: int | None
     checkpoint: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedChannel:
+    """A channel the bot has seen that is not mapped (``messages`` 0: seen only as a
+    channel of its guild, no message yet)."""
+
+    guild_id: int | None
+    channel_id: int
+    name: str | None
+    category_id: int | None
+    messages: int
+    first_seen_at: dt.datetime | None
+    last_seen_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamState:
+    """A mapped channel (``parent_id`` None) or a thread under one: its checkpoint and
+    what is stored."""
+
+    stream_id: int
+    parent_id: int | None
+    guild_id: int | None
+    name: str | None
+    team_id: str | None
+    program_id: str | None
+    last_message_id: int | None
+    messages: int
+    deleted: int
 
 
 class LiveCaptureRepository:
@@ -299,6 +332,120 @@ class LiveCaptureRepository:
                 for t in threads
             ],
         )
+
+    async def upsert_guild_channels(self, channels: Sequence[GuildChannelRecord]) -> None:
+        """Guild channels and categories as the gateway last described them."""
+        if not channels:
+            return
+        latest = {c.channel_id: c for c in channels}  # a later description wins
+        driver = await self._driver()
+        await driver.executemany(
+            """
+            INSERT INTO discord_channels AS c (id, guild_id, parent_id, kind, name)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (id) DO UPDATE
+            SET guild_id = excluded.guild_id, parent_id = excluded.parent_id,
+                kind = excluded.kind, name = excluded.name
+            WHERE (c.guild_id, c.parent_id, c.kind, c.name)
+                  IS DISTINCT FROM (excluded.guild_id, excluded.parent_id, excluded.kind,
+                                    excluded.name)
+            """,
+            [
+                (c.channel_id, c.guild_id, c.parent_id, c.kind, c.name)
+                for c in sorted(latest.values(), key=lambda c: c.channel_id)
+            ],
+        )
+
+    async def record_unmapped(self, sightings: Sequence[UnmappedSighting]) -> None:
+        """Add messages seen in unmapped channels to their counts (nothing else is kept).
+        Rows are written in channel order so concurrent shard processes cannot deadlock."""
+        if not sightings:
+            return
+        driver = await self._driver()
+        await driver.executemany(
+            """
+            INSERT INTO unmapped_channels_seen AS u
+                (channel_id, guild_id, name, message_count, first_seen_at, last_seen_at)
+            SELECT $1, $2, (SELECT name FROM discord_channels WHERE id = $1), $3, $4, $5
+            ON CONFLICT (channel_id) DO UPDATE
+            SET guild_id = coalesce(excluded.guild_id, u.guild_id),
+                name = coalesce(excluded.name, u.name),
+                message_count = u.message_count + excluded.message_count,
+                first_seen_at = least(u.first_seen_at, excluded.first_seen_at),
+                last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at)
+            """,
+            [
+                (s.channel_id, s.guild_id, s.messages, s.first_at, s.last_at)
+                for s in sorted(sightings, key=lambda s: s.channel_id)
+            ],
+        )
+
+    async def unmapped_channels(self) -> list[UnmappedChannel]:
+        """Channels seen (messages counted, or listed at GUILD_CREATE) with no mapping now;
+        mapping a channel removes it from this list."""
+        rows = await self.session.execute(
+            text(
+                """
+                WITH seen AS (
+                    SELECT channel_id, guild_id, name, message_count, first_seen_at,
+                           last_seen_at
+                    FROM unmapped_channels_seen
+                    UNION ALL
+                    SELECT c.id, c.guild_id, c.name, 0, NULL, NULL
+                    FROM discord_channels c
+                    WHERE c.guild_id IS NOT NULL AND c.kind NOT IN ('thread', 'category', 'dm')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM unmapped_channels_seen u WHERE u.channel_id = c.id
+                      )
+                )
+                SELECT s.guild_id, s.channel_id, coalesce(c.name, s.name), c.parent_id,
+                       s.message_count, s.first_seen_at, s.last_seen_at
+                FROM seen s
+                LEFT JOIN discord_channels c ON c.id = s.channel_id
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM channel_mappings m WHERE m.channel_id = s.channel_id
+                )
+                ORDER BY s.guild_id, s.message_count DESC, s.channel_id
+                """
+            )
+        )
+        return [UnmappedChannel(*row) for row in rows.all()]
+
+    async def stream_states(self) -> list[StreamState]:
+        """Every mapped channel and every known thread under one, with its checkpoint and
+        stored message counts (threads' messages count for the thread, not the channel)."""
+        rows = await self.session.execute(
+            text(
+                """
+                WITH streams AS (
+                    SELECT m.channel_id AS stream_id, NULL::bigint AS parent_id, m.guild_id,
+                           m.team_id, m.program_id
+                    FROM channel_mappings m
+                    UNION ALL
+                    SELECT t.id, t.parent_id, t.guild_id, m.team_id, m.program_id
+                    FROM discord_channels t
+                    JOIN channel_mappings m ON m.channel_id = t.parent_id
+                    WHERE t.kind = 'thread'
+                ),
+                counts AS (
+                    SELECT coalesce(d.thread_id, d.channel_id) AS stream_id, count(*) AS messages,
+                           count(*) FILTER (WHERE d.deleted_at IS NOT NULL) AS deleted
+                    FROM discord_messages d
+                    WHERE d.channel_id IN (SELECT channel_id FROM channel_mappings)
+                    GROUP BY 1
+                )
+                SELECT s.stream_id, s.parent_id, s.guild_id, c.name, s.team_id, s.program_id,
+                       cp.last_message_id, coalesce(n.messages, 0), coalesce(n.deleted, 0)
+                FROM streams s
+                LEFT JOIN discord_channels c ON c.id = s.stream_id
+                LEFT JOIN capture_checkpoints cp ON cp.channel_id = s.stream_id
+                LEFT JOIN counts n ON n.stream_id = s.stream_id
+                ORDER BY s.guild_id, coalesce(s.parent_id, s.stream_id), s.parent_id NULLS FIRST,
+                         s.stream_id
+                """
+            )
+        )
+        return [StreamState(*row) for row in rows.all()]
 
     async def record_member_events(self, events: Sequence[MemberEventRecord]) -> int:
         if not events:

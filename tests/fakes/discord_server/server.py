@@ -126,6 +126,9 @@ class DiscordTestServer:
         self.ids = Snowflakes()
         self.application_id = self.ids.next()
         self.bot_user = p.user(self.application_id, "frames-bot", bot=True)
+        # Application flags: message content and server members intents switched on (the
+        # _LIMITED bits an unverified app in under 100 servers gets); `frames doctor` reads them.
+        self.application_flags = (1 << 19) | (1 << 15)
         self.guilds: dict[int, Guild] = {}
         self.users: dict[int, Json] = {self.application_id: self.bot_user}
         self.channel_guild: dict[int, int | None] = {}  # channel or thread → guild (None: DM)
@@ -667,6 +670,7 @@ class DiscordTestServer:
         return [
             ("GET", r(r"/users/@me"), self._me),
             ("GET", r(r"/oauth2/applications/@me"), self._application),
+            ("GET", r(r"/applications/@me"), self._application),
             ("GET", r(r"/gateway/bot"), self._gateway_bot),
             ("GET", r(r"/gateway"), self._gateway_bot),
             ("PUT", r(r"/applications/(\d+)/commands"), self._sync_commands),
@@ -700,7 +704,7 @@ class DiscordTestServer:
                 "bot_require_code_grant": False,
                 "owner": self.bot_user,
                 "verify_key": "0" * 64,
-                "flags": 0,
+                "flags": self.application_flags,
                 "interactions_endpoint_url": None,
                 "team": None,
             }
