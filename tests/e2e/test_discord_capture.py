@@ -275,7 +275,8 @@ async def test_threads_and_forum_posts_with_their_messages(
         await settle(s, bot, database_url, world.general, world.ada)
     assert await rows(
         database_url,
-        "SELECT id, parent_id, kind, name, metadata->>'thread_kind' FROM discord_channels ORDER BY id",
+        "SELECT id, parent_id, kind, name, metadata->>'thread_kind' FROM discord_channels "
+        "WHERE kind = 'thread' ORDER BY id",
     ) == [
         (thread, world.general, "thread", "thermal", "thread"),
         (post, world.forum, "thread", "Antenna", "forum_post"),
