@@ -37,7 +37,8 @@ def capture_status_command(as_json: bool) -> None:
         return
     if not status.streams:
         console.print(
-            "No channels are mapped, so nothing is captured; map some with `frames channels map`."
+            "No channels are mapped, so nothing is captured; map some with `frames channels map`.",
+            soft_wrap=True,
         )
     else:
         table = Table(title="Capture by channel and thread")
@@ -64,7 +65,8 @@ def capture_status_command(as_json: bool) -> None:
     if status.unmapped_channels:
         console.print(
             f"Unmapped: {status.unmapped_channels} channels with {status.unmapped_messages:,} "
-            "messages seen and not stored (`frames channels list --unmapped`)."
+            "messages seen and not stored (`frames channels list --unmapped`).",
+            soft_wrap=True,
         )
     else:
-        console.print("Unmapped: no messages seen outside mapped channels.")
+        console.print("Unmapped: no messages seen outside mapped channels.", soft_wrap=True)

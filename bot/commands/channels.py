@@ -77,9 +77,9 @@ def channels_map(
                 )
 
         mapped = run(go_category())
-        console.print(f"Category {category_id}: {len(mapped)} channels → {target}.")
+        console.print(f"Category {category_id}: {len(mapped)} channels → {target}.", soft_wrap=True)
         for channel in mapped:
-            console.print(f"  {channel}")
+            console.print(f"  {channel}", soft_wrap=True)
         return
 
     assert channel_id is not None
@@ -90,7 +90,7 @@ def channels_map(
             await map_channels(session, [record], actor=actor(), source="command line")
 
     run(go())
-    console.print(f"Channel {channel_id} → {target}.")
+    console.print(f"Channel {channel_id} → {target}.", soft_wrap=True)
 
 
 @channels_group.command("unmap")
@@ -119,7 +119,10 @@ def channels_unmap(channel_id: str | None, category_id: str | None) -> None:
     removed = run(go())
     for m in removed:
         was = f"team {m.team_id}" if m.team_id else f"program {m.program_id}"
-        console.print(f"Channel {m.channel_id} unmapped (was {was}); stored messages are kept.")
+        console.print(
+            f"Channel {m.channel_id} unmapped (was {was}); stored messages are kept.",
+            soft_wrap=True,
+        )
 
 
 @channels_group.command("import")
@@ -134,7 +137,7 @@ def channels_import(file: Path) -> None:
         async with database(settings) as db, db.transaction() as session:
             return await map_channels(session, records, actor=actor(), source=file.name)
 
-    console.print(f"Mapped {run(go())} channels.")
+    console.print(f"Mapped {run(go())} channels.", soft_wrap=True)
 
 
 @channels_group.command("list")
@@ -183,7 +186,7 @@ def _list_unmapped(settings: Settings) -> None:
 
     channels = run(go())
     if not channels:
-        console.print("No unmapped channels seen.")
+        console.print("No unmapped channels seen.", soft_wrap=True)
         return
     table = Table(title="Unmapped channels (messages counted, not stored)")
     for column in ("guild", "channel", "name", "category", "messages", "first seen", "last seen"):
@@ -201,5 +204,6 @@ def _list_unmapped(settings: Settings) -> None:
     console.print(table)
     console.print(
         "Map one with `frames channels map GUILD_ID CHANNEL_ID --team TEAM_ID`, "
-        "or a category with `--category CATEGORY_ID`."
+        "or a category with `--category CATEGORY_ID`.",
+        soft_wrap=True,
     )

@@ -12,7 +12,7 @@ from core.errors import FramesError, InputError
 from core.org.consent import (
     ConsentImportReport,
     import_consents,
-    parse_consent_csv,
+    read_consent_csv,
     set_consent_mode,
 )
 
@@ -43,11 +43,14 @@ def consent_mode(university_id: str, mode: str) -> None:
 
     previous = run(go())
     if previous == mode:
-        console.print(f"University {university_id}: consent mode is already {mode}.")
+        console.print(
+            f"University {university_id}: consent mode is already {mode}.", soft_wrap=True
+        )
     else:
         console.print(
             f"University {university_id}: consent mode {previous} → {mode} "
-            "(applies to what is captured from now on)."
+            "(applies to what is captured from now on).",
+            soft_wrap=True,
         )
 
 
@@ -64,9 +67,11 @@ def consent_import(file: Path) -> None:
     configure_logging(settings)
 
     async def go() -> ConsentImportReport:
-        records = parse_consent_csv(file)
+        records, problems = read_consent_csv(file)
         async with database(settings) as db, db.transaction() as session:
-            return await import_consents(session, records, actor=actor(), source=file.name)
+            return await import_consents(
+                session, records, actor=actor(), source=file.name, problems=problems
+            )
 
     try:
         report = run(go())
@@ -81,5 +86,6 @@ def consent_import(file: Path) -> None:
     unchanged = report.rows - report.recorded
     console.print(
         f"Recorded {report.recorded} consent decisions from {file.name}"
-        + (f" ({unchanged} rows added nothing new)." if unchanged else ".")
+        + (f" ({unchanged} rows added nothing new)." if unchanged else "."),
+        soft_wrap=True,
     )

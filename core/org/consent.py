@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,8 +83,11 @@ def _timestamp(row: CsvRow, column: str, now: dt.datetime) -> dt.datetime | None
     return parsed.astimezone(dt.UTC)
 
 
-def parse_consent_csv(path: Path, *, now: dt.datetime | None = None) -> list[ConsentRow]:
-    """Read a consent file; raise ``InputError`` listing every problem (with its line)."""
+def read_consent_csv(
+    path: Path, *, now: dt.datetime | None = None
+) -> tuple[list[ConsentRow], list[InputProblem]]:
+    """The rows that parse, and the problems of those that do not (a wrong header raises
+    ``InputError`` at once)."""
     now = now or dt.datetime.now(dt.UTC)
     records: list[ConsentRow] = []
     problems: list[InputProblem] = []
@@ -103,23 +107,35 @@ def parse_consent_csv(path: Path, *, now: dt.datetime | None = None) -> list[Con
             records.append(
                 ConsentRow(row.line, status, scope, person_id, discord_user_id, email, recorded_at)
             )
+    return records, problems
+
+
+def parse_consent_csv(path: Path, *, now: dt.datetime | None = None) -> list[ConsentRow]:
+    """Read a consent file; raise ``InputError`` listing every problem (with its line)."""
+    records, problems = read_consent_csv(path, now=now)
     if problems:
         raise InputError(problems)
     return records
 
 
 async def import_consents(
-    session: AsyncSession, rows: list[ConsentRow], *, actor: str, source: str
+    session: AsyncSession,
+    rows: list[ConsentRow],
+    *,
+    actor: str,
+    source: str,
+    problems: Sequence[InputProblem] = (),
 ) -> ConsentImportReport:
     """Find each row's person, check the file agrees with itself, then append the decisions
-    (through the roster's consent writer). Nothing is written if any row is refused."""
+    (through the roster's consent writer). Nothing is written if any row is refused;
+    ``problems`` (rows that did not parse) are reported with the others, in line order."""
     consents = ConsentRepository(session)
     by_id = await consents.people_by_id(sorted({r.person_id for r in rows if r.person_id}))
     by_discord = await consents.people_by_discord_id(
         sorted({r.discord_user_id for r in rows if r.discord_user_id is not None})
     )
     by_email = await consents.people_by_email(sorted({r.email for r in rows if r.email}))
-    problems: list[InputProblem] = []
+    problems = list(problems)
     decisions: list[tuple[ConsentRow, PersonRef]] = []
     first: dict[tuple[str, str, dt.datetime | None], ConsentRow] = {}
     for row in rows:
@@ -169,7 +185,7 @@ async def import_consents(
             continue
         decisions.append((row, person))
     if problems:
-        raise InputError(problems)
+        raise InputError(sorted(problems, key=lambda p: p.line or 0))
     recorded = await record_consent_decisions(
         session,
         [
