@@ -20,8 +20,10 @@ from core.capture.classify import Classification, OpenQuestion, classify
 from core.capture.consent import content_allowed
 from core.capture.records import MessageRecord
 from core.capture.scoring import ScoreParts, score_parts
-from core.links import ChatMessage, infer_links
+from core.links import ChatMessage
+from core.links.infer import LinkStream, infer_streams
 from core.links.records import author_names, chat_message
+from core.links.text import TextFacts, read_text
 
 MESSAGE_COLUMNS = (
     "id",
@@ -160,7 +162,7 @@ class ChannelStreams:
         self.infer_replies = infer_replies
         self._streams: dict[int, _Stream] = {}
         self._known: OrderedDict[int, MessageSummary] = OrderedDict()
-        self._chat_history: dict[int, deque[ChatMessage]] = {}
+        self._chat_history: dict[int, deque[tuple[ChatMessage, TextFacts]]] = {}
         self._names: dict[str, list[str]] = {}
 
     def missing_references(self, records: Iterable[MessageRecord]) -> set[int]:
@@ -203,7 +205,11 @@ class ChannelStreams:
         self, records: list[MessageRecord], context: CaptureContext
     ) -> dict[int, Inference]:
         """Which earlier message each message answers without the reply feature (fast model),
-        per channel or thread, with the stream's recent messages as context."""
+        per channel or thread, with the stream's recent messages as context.
+
+        All streams of the batch are linked in one call; each message's text is read once
+        and kept with the stream's history, so later batches only read their new messages.
+        """
         by_stream: dict[int, list[MessageRecord]] = {}
         for record in records:
             if context.channel_for(record) is not None:
@@ -214,23 +220,27 @@ class ChannelStreams:
         for author, names in author_names(records, display_names).items():
             known = self._names.setdefault(author, [])
             known.extend(name for name in names if name not in known)
-        found: dict[int, Inference] = {}
+        streams: list[LinkStream] = []
         for stream_id, group in by_stream.items():
             history = self._chat_history.setdefault(stream_id, deque(maxlen=LINK_CONTEXT))
             new = [chat_message(record) for record in group]
-            stream = [*history, *new]
-            # Only the names of this stream's authors: the name index is built per call.
-            stream_names = {
-                m.author: self._names[m.author] for m in stream if m.author in self._names
-            }
-            links = infer_links(stream, mode="fast", author_names=stream_names)
-            for link in links[len(history) :]:
+            texts = [read_text(message) for message in new]
+            streams.append(
+                LinkStream(
+                    [*(message for message, _ in history), *new],
+                    first_new=len(history),
+                    texts=[*(facts for _, facts in history), *texts],
+                )
+            )
+            history.extend(zip(new, texts, strict=True))
+        found: dict[int, Inference] = {}
+        for links in infer_streams(streams, mode="fast", author_names=self._names):
+            for link in links:
                 targets = tuple(int(t) for t in link.links_to if t != link.message_id)
                 if targets:
                     found[int(link.message_id)] = Inference(
                         targets, link.confidence, dict(link.features)
                     )
-            history.extend(new)
         return found
 
     def _derive_one(

@@ -88,10 +88,11 @@ def columns_without(families: Sequence[str]) -> list[int]:
 
 @dataclass
 class PairGrid:
-    """Features of every (message, candidate) pair for messages ``start..stop`` of a stream.
+    """Features of every (message, candidate) pair for the messages ``rows`` of a stream.
 
-    ``values`` is feature-major, ``(features, rows, window + 1)``, so each feature is written
-    and read as one contiguous block.
+    ``rows`` are stream positions in increasing order, ``start..stop`` when the grid covers
+    a contiguous block. ``values`` is feature-major, ``(features, rows, window + 1)``, so
+    each feature is written and read as one contiguous block.
     """
 
     start: int
@@ -99,6 +100,7 @@ class PairGrid:
     window: int
     values: np.ndarray  # float32 (len(FEATURES), rows, window + 1)
     valid: np.ndarray  # bool (rows, window + 1): the candidate exists
+    rows: np.ndarray  # int64 stream position of each row
 
     def pair_matrix(self, columns: Sequence[int] | None = None) -> np.ndarray:
         """Valid pairs as rows (in the grid's row-major order), features as columns."""
@@ -117,31 +119,40 @@ def word_overlap(
 
     IDF comes from the whole stream. Both arrays are ``(stop - start, window + 1)``.
     """
-    n = len(stream)
-    stop = n if stop is None else stop
-    shared = np.zeros((stop - start, window + 1), dtype=np.float32)
-    shared_idf = np.zeros((stop - start, window + 1), dtype=np.float32)
-    if len(stream.word_id) == 0 or stop <= start:
+    stop = len(stream) if stop is None else stop
+    return word_overlap_rows(stream, window, np.arange(start, max(start, stop), dtype=np.int64))
+
+
+def word_overlap_rows(
+    stream: AnalysedStream, window: int, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``word_overlap`` of the messages at positions ``rows`` (increasing)."""
+    shared = np.zeros((len(rows), window + 1), dtype=np.float32)
+    shared_idf = np.zeros((len(rows), window + 1), dtype=np.float32)
+    if len(stream.word_id) == 0 or len(rows) == 0:
         return shared, shared_idf
-    document_frequency = np.bincount(stream.word_id)
-    idf = np.log((n + 1) / (document_frequency + 1)).astype(np.float32)
-    inside = (stream.word_msg >= start - window) & (stream.word_msg < stop)
+    first, stop = int(rows[0]) - window, int(rows[-1]) + 1
+    row_at = np.full(stop - first, -1, dtype=np.int64)  # stream position - first → row
+    row_at[rows - first] = np.arange(len(rows))
+    inside = (stream.word_msg >= first) & (stream.word_msg < stop)
     word_ids, word_msgs = stream.word_id[inside], stream.word_msg[inside]
     order = np.lexsort((word_msgs, word_ids))
     words, messages = word_ids[order], word_msgs[order]
     # Occurrences of a word are adjacent and in message order, so pairs within the window
     # are found by comparing each occurrence with the one ``lag`` places later; once no
-    # pair is found at some lag, none is found at any larger lag.
+    # pair is found at some lag, none is found at any larger lag. (Words are numbered per
+    # stream, so no pair ever crosses from one stream into another.)
     lag = 1
     while lag < len(words):
         near = (words[lag:] == words[:-lag]) & (messages[lag:] - messages[:-lag] <= window)
         if not near.any():
             break
-        hit = near & (messages[lag:] >= start)
-        later = messages[lag:][hit] - start
+        later_row = row_at[messages[lag:] - first]
+        hit = near & (later_row >= 0)
+        later = later_row[hit]
         offset = (messages[lag:] - messages[:-lag])[hit]
         np.add.at(shared, (later, offset), 1.0)
-        np.add.at(shared_idf, (later, offset), idf[words[lag:][hit]])
+        np.add.at(shared_idf, (later, offset), stream.idf[words[lag:][hit]])
         lag += 1
     return shared, shared_idf
 
@@ -247,15 +258,31 @@ def pair_grid(
     window, start, stop)``, ``embedding_cosines``, ``structure.structure_grid``); without
     cosines or structure, those features stay 0.
     """
-    rows = stop - start
+    rows = np.arange(start, max(start, stop), dtype=np.int64)
+    grid = pair_grid_rows(stream, rows, window, overlap, cosines, structure)
+    grid.start, grid.stop = start, stop
+    return grid
+
+
+def pair_grid_rows(
+    stream: AnalysedStream,
+    rows: np.ndarray,
+    window: int,
+    overlap: tuple[np.ndarray, np.ndarray],
+    cosines: np.ndarray | None = None,
+    structure: np.ndarray | None = None,
+) -> PairGrid:
+    """``pair_grid`` of the messages at positions ``rows`` (increasing), which may belong to
+    different streams of ``stream``: each message's candidates stop at its stream's start."""
     width = window + 1
-    current = np.arange(start, stop, dtype=np.int64)[:, None]
+    current = rows[:, None]
     offset = np.arange(width, dtype=np.int64)[None, :]
-    valid = current - offset >= 0
-    candidate = np.maximum(current - offset, 0)
+    first = stream.segment_start[rows][:, None]
+    valid = current - offset >= first
+    candidate = np.maximum(current - offset, first)
     # Every feature is written below (the embedding ones only with cosines), so no zeroing;
     # positions without a candidate hold arbitrary values that ``valid`` masks everywhere.
-    values = np.empty((len(FEATURES), rows, width), dtype=np.float32)
+    values = np.empty((len(FEATURES), len(rows), width), dtype=np.float32)
 
     def put(name: str, column: np.ndarray | float) -> None:
         values[COLUMN[name]] = column
@@ -279,10 +306,10 @@ def pair_grid(
     # student Discord, and the model must work on both.
     pace = stream.pace[current]
     put("relative_gap", np.log1p(np.maximum(seconds[current] - seconds[candidate], 0.0) / pace))
-    previous = np.maximum(current - 1, 0)
+    previous = np.maximum(current - 1, first)
     gap_before = np.maximum(seconds[current] - seconds[previous], 0.0)
     put("message_relative_gap_previous", np.log1p(gap_before / pace))
-    following = np.minimum(candidate + 1, len(seconds) - 1)
+    following = np.minimum(candidate + 1, stream.segment_stop[rows][:, None] - 1)
     gap_after = np.maximum(seconds[following] - seconds[candidate], 0.0)
     put("candidate_relative_gap_next", np.log1p(gap_after / pace))
 
@@ -355,4 +382,5 @@ def pair_grid(
     first_structure = COLUMN[STRUCTURE_FEATURES[0]]
     structure_columns = slice(first_structure, first_structure + len(STRUCTURE_FEATURES))
     values[structure_columns] = 0.0 if structure is None else structure
-    return PairGrid(start=start, stop=stop, window=window, values=values, valid=valid)
+    start, stop = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)
+    return PairGrid(start=start, stop=stop, window=window, values=values, valid=valid, rows=rows)

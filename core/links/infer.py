@@ -10,17 +10,27 @@ A message with an explicit reference (``reply_to``) keeps it and is not inferred
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from core.links.embeddings import embed
-from core.links.features import FEATURE_NAMES, PairGrid, embedding_cosines, pair_grid, word_overlap
+from core.links.features import (
+    FEATURE_NAMES,
+    PairGrid,
+    embedding_cosines,
+    pair_grid,
+    pair_grid_rows,
+    word_overlap,
+    word_overlap_rows,
+)
 from core.links.model import LinkModel, Mode, shipped_model
 from core.links.structure import FirstPass, collect_first_pass, structure_grid
-from core.links.text import AnalysedStream, analyse
+from core.links.text import AnalysedStream, TextFacts, analyse, analyse_streams
 from core.links.types import ChatMessage, InferredLink
 
 BLOCK = 4096  # messages scored together: large enough for numpy, small enough for memory
+STREAMS_BLOCK = 1024  # rows per block in ``infer_streams``: its arrays stay in the CPU cache
 EXPLICIT = {"explicit_reply": 1.0}
 
 
@@ -38,6 +48,62 @@ def infer_links(
     that keeps up with imports; the default is the most accurate one.
     """
     return run_inference(messages, shipped_model(mode), author_names=author_names)
+
+
+@dataclass(frozen=True)
+class LinkStream:
+    """One stream for ``infer_streams``: links are wanted for ``messages[first_new:]``; the
+    messages before give context (a channel's recent history). ``texts`` holds
+    ``read_text`` of each message when known (kept from earlier calls), else ``None``."""
+
+    messages: Sequence[ChatMessage]
+    first_new: int = 0
+    texts: Sequence[TextFacts] | None = None
+
+
+def infer_streams(
+    streams: Sequence[LinkStream],
+    *,
+    mode: Mode = "fast",
+    author_names: Mapping[str, Sequence[str]] | None = None,
+) -> list[list[InferredLink]]:
+    """Links of many streams at once, exactly as ``infer_links(stream.messages, ...)
+    [stream.first_new:]`` gives them one stream at a time.
+
+    Many short streams (a thread each, or one batch of a live channel) cost little more
+    than one long stream: they are read together and scored in shared blocks, and only the
+    new messages are scored. Models that link the stream twice or embed it (the accurate
+    mode) are run stream by stream.
+    """
+    model = shipped_model(mode)
+    if model.first_pass is not None or model.uses_embeddings:
+        return [
+            run_inference(s.messages, model, author_names=author_names)[s.first_new :]
+            for s in streams
+        ]
+    analysed = analyse_streams([(s.messages, s.texts) for s in streams], author_names)
+    messages: list[ChatMessage] = []
+    wanted: list[np.ndarray] = []
+    for stream in streams:
+        wanted.append(
+            np.arange(len(messages) + stream.first_new, len(messages) + len(stream.messages))
+        )
+        messages.extend(stream.messages)
+    rows = np.concatenate(wanted) if wanted else np.zeros(0, dtype=np.int64)
+    links: list[InferredLink] = []
+    for start in range(0, len(rows), STREAMS_BLOCK):
+        block = rows[start : start + STREAMS_BLOCK]
+        overlap = word_overlap_rows(analysed, model.window, block)
+        grid = pair_grid_rows(analysed, block, model.window, overlap)
+        probabilities = model.probabilities(grid)
+        links.extend(decode(messages, grid, probabilities, model.extra_link_threshold, model))
+    result = []
+    done = 0
+    for stream in streams:
+        count = len(stream.messages) - stream.first_new
+        result.append(links[done : done + count])
+        done += count
+    return result
 
 
 def run_inference(
@@ -117,7 +183,7 @@ def decode(
     model: LinkModel,
 ) -> list[InferredLink]:
     """Links of a block: the best candidate, plus earlier ones above the threshold."""
-    rows = grid.stop - grid.start
+    rows = len(grid.rows)
     best = np.argmax(probabilities, axis=1)
     row_index = np.arange(rows)
     # The best candidate's share of the probability over all candidates: 1.0 when nothing
@@ -137,8 +203,7 @@ def decode(
     chosen_features = grid.values[:, row_index, best][used].T.tolist()
 
     links = []
-    position = grid.start
-    for row, offset in enumerate(best.tolist()):
+    for row, (position, offset) in enumerate(zip(grid.rows.tolist(), best.tolist(), strict=True)):
         message = messages[position]
         if message.reply_to is not None:
             links.append(InferredLink(message.id, (message.reply_to,), 1.0, dict(EXPLICIT)))
@@ -152,5 +217,4 @@ def decode(
             chosen = zip(used_names, chosen_features[row], strict=True)
             features = {name: value for name, value in chosen if value}
             links.append(InferredLink(message.id, targets, confidence[row], features))
-        position += 1
     return links
