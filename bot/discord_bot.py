@@ -11,6 +11,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import gc
 import importlib
 import logging
 import pkgutil
@@ -29,6 +30,7 @@ from core.capture.pipeline import CapturePipeline
 from core.db.engine import Database
 from core.db.repositories.capture_live import CommandSyncLock
 from core.errors import ConfigurationError
+from core.links.model import shipped_model
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,9 @@ class FramesBot(commands.AutoShardedBot):
             options["shard_ids"] = shard_ids
         super().__init__(
             command_prefix=commands.when_mentioned,
+            # FRAMES answers application (slash) commands only: no text help command, so
+            # no message needs to be parsed for commands (see _message_objects_wanted).
+            help_command=None,
             intents=frames_intents(),
             shard_count=shard_count,
             **options,
@@ -140,12 +145,47 @@ class FramesBot(commands.AutoShardedBot):
         self.sync_commands = sync_commands
         self._sync_lock: CommandSyncLock | None = None
         self.backfill: BackfillCoordinator | None = None
-        # discord.py lets an exception in its own payload parsers end the connection; a
-        # malformed event must cost one event, not the capture. Wrapped once, here.
+        # Set by the capture cog: takes a guild MESSAGE_CREATE payload (see _message_create).
+        self.message_payloads: Callable[[dict[str, Any]], bool] | None = None
+        # discord.py's payload parsers are wrapped here and only here (the one place FRAMES
+        # reaches into discord.py's internals):
+        # - MESSAGE_CREATE may skip building a discord.Message (_message_create);
+        # - an exception in a parser would end the connection; a malformed event must cost
+        #   one event, not the capture;
+        # - READY freezes checkpoints before any event of the new session is parsed.
         parsers = self._connection.parsers
+        parsers["MESSAGE_CREATE"] = self._message_create(parsers["MESSAGE_CREATE"])
         for event, parser in list(parsers.items()):
             parsers[event] = _guarded(event, parser)
         parsers["READY"] = self._before(parsers["READY"], self._gateway_session_started)
+
+    def _message_create(self, parser: Callable[[Any], None]) -> Callable[[Any], None]:
+        """The capture hot path. Building a ``discord.Message`` (author, members, mentions,
+        the message cache) costs more than the rest of capture together; when capture is the
+        only reader, a guild message's payload goes straight to the cog. What is skipped then
+        is discord.py's message cache and ``last_message_id``, which FRAMES never reads (edits,
+        deletes and reactions are captured from raw events)."""
+
+        def parse(data: Any) -> None:
+            capture = self.message_payloads
+            if (
+                capture is None
+                or "guild_id" not in data
+                or self._message_objects_wanted()
+                or not capture(data)
+            ):
+                parser(data)
+
+        return parse
+
+    def _message_objects_wanted(self) -> bool:
+        """Whether anything besides capture reads ``discord.Message`` objects: prefix
+        commands, a ``wait_for("message")``, or a second ``on_message`` listener."""
+        return (
+            bool(self.all_commands)
+            or bool(self._listeners.get("message"))
+            or len(self.extra_events.get("on_message", ())) > 1
+        )
 
     @staticmethod
     def _before(parser: Callable[[Any], None], hook: Callable[[], None]) -> Callable[[Any], None]:
@@ -201,6 +241,7 @@ class BotComponent:
         shard_ids: list[int] | None = None,
         pipeline: CapturePipeline | None = None,
         backfill_sweep_seconds: float = 60.0,
+        freeze_startup_objects: bool = True,
         **bot_options: Any,
     ) -> None:
         if settings.discord_token is None:
@@ -221,9 +262,19 @@ class BotComponent:
             db, self.pipeline, DiscordHistory(self.bot), sweep_seconds=backfill_sweep_seconds
         )
         self.bot.backfill = self.backfill
+        self.freeze_startup_objects = freeze_startup_objects
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        if self.freeze_startup_objects:
+            # What start-up loads (discord.py, SQLAlchemy, numpy, xgboost and the reply
+            # model capture derives with: some 200,000 objects) lives as long as the
+            # process. Frozen out of the cyclic garbage collector, it is no longer walked
+            # by every full collection: under a message flood those walks took a third of
+            # the bot's time and stopped the gateway reader for up to 0.4 s at a time.
+            await asyncio.to_thread(shipped_model, "fast")
+            gc.collect()
+            gc.freeze()
         # Until backfill has caught a stream up, live writes must not move its checkpoint.
         self.pipeline.hold_checkpoints()
         self.pipeline.start()

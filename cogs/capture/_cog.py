@@ -4,13 +4,19 @@ Raw events are used throughout, so messages that are not in discord.py's cache (
 before the bot started, or evicted) are still edited, deleted and reacted to. Which
 channels are captured, and what consent allows, is decided in ``core``; this cog only
 translates. A payload that cannot be translated is logged with its event type and skipped.
+
+Guild messages take a shorter road: ``FramesBot`` hands their MESSAGE_CREATE payload to
+``CaptureCog.message_payload`` instead of building a ``discord.Message`` nobody else reads,
+and ``message_record_from_payload`` makes the same record ``message_record`` would.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -41,6 +47,8 @@ _KINDS = {
     discord.MessageType.thread_starter_message: "thread_starter",
     discord.MessageType.chat_input_command: "reply",
 }
+_KINDS_BY_VALUE = {message_type.value: kind for message_type, kind in _KINDS.items()}
+_ROLE_MENTION = re.compile(r"<@&([0-9]{15,20})>")  # as discord.Message.raw_role_mentions
 
 
 def _parent_of(channel: object) -> int | None:
@@ -91,6 +99,65 @@ def _dm_recipients(message: discord.Message) -> tuple[int, ...]:
     return tuple(sorted(ids - {message.author.id}))
 
 
+def message_record_from_payload(
+    data: Mapping[str, Any], guild: discord.Guild, *, source: str = "gateway"
+) -> MessageRecord:
+    """A guild message's gateway payload as the record ``message_record`` makes from the
+    ``discord.Message`` discord.py would build from it (field for field; the guild's cache
+    gives the thread's parent and the members of mentioned roles, as it does there)."""
+    message_id = int(data["id"])
+    channel_id = int(data["channel_id"])
+    author = data["author"]
+    author_id = int(author["id"])
+    member = data.get("member")
+    if member is not None:
+        nick = member.get("nick")
+    else:
+        cached = guild.get_member(author_id)
+        nick = cached.nick if cached is not None else None
+    kind = _KINDS_BY_VALUE.get(data["type"], "system")
+    reference = data.get("message_reference")
+    content = data["content"]
+    role_members: dict[int, None] = {}
+    for role_id in data.get("mention_roles") or ():
+        role = guild.get_role(int(role_id))
+        if role is not None:
+            role_members.update(dict.fromkeys(m.id for m in role.members))
+    return MessageRecord(
+        id=message_id,
+        channel_id=channel_id,
+        author_id=author_id,
+        timestamp=discord.utils.snowflake_time(message_id),
+        content=content,
+        guild_id=guild.id,
+        parent_channel_id=_parent_of(guild.get_channel_or_thread(channel_id)),
+        author_name=author["username"],
+        author_display_name=nick or author.get("global_name") or author["username"],
+        author_is_bot=author.get("bot", False),
+        kind=kind,
+        edited_at=discord.utils.parse_time(data.get("edited_timestamp")),
+        reference_id=(
+            int(reference["message_id"]) if reference and reference.get("message_id") else None
+        ),
+        referenced_channel_id=(
+            int(reference["channel_id"]) if reference and kind == "thread_created" else None
+        ),
+        mention_user_ids=tuple(
+            dict.fromkeys(int(u["id"]) for u in data.get("mentions") or () if u)
+        ),
+        mention_role_ids=tuple(int(r) for r in _ROLE_MENTION.findall(content)),
+        role_member_ids=tuple(role_members),
+        attachments=tuple(
+            AttachmentRecord(a["filename"], a["size"], a["url"])
+            for a in data.get("attachments") or ()
+        ),
+        embed_urls=tuple(str(e["url"]) for e in data.get("embeds") or () if e.get("url")),
+        is_pinned=data.get("pinned", False),
+        is_dm=False,
+        source=source,
+    )
+
+
 def thread_record(thread: discord.Thread) -> ThreadRecord:
     return ThreadRecord(
         thread.id,
@@ -113,6 +180,31 @@ class CaptureCog(commands.Cog):
     def __init__(self, bot: FramesBot, pipeline: CapturePipeline) -> None:
         self.bot = bot
         self.pipeline = pipeline
+        self._puts: set[asyncio.Task[None]] = set()
+
+    async def cog_load(self) -> None:
+        self.bot.message_payloads = self.message_payload
+
+    async def cog_unload(self) -> None:
+        if self.bot.message_payloads == self.message_payload:
+            self.bot.message_payloads = None
+        # Records already translated still reach the pipeline (it drains on stop).
+        await asyncio.gather(*self._puts)
+
+    # --- messages: the hot path ---------------------------------------------------------------
+    def message_payload(self, data: dict[str, Any]) -> bool:
+        """A guild MESSAGE_CREATE payload, called from inside discord.py's parser; False
+        when discord.py should build the ``discord.Message`` after all (guild not cached)."""
+        guild = self.bot.get_guild(int(data["guild_id"]))
+        if guild is None:
+            return False
+        record = message_record_from_payload(data, guild)
+        # A task, like the ones discord.py starts for every other event: records reach the
+        # queue in gateway order, and a full queue holds this one back in line.
+        put = asyncio.get_running_loop().create_task(self.pipeline.put(record))
+        self._puts.add(put)
+        put.add_done_callback(self._puts.discard)
+        return True
 
     async def _capture(self, event: str, build: Callable[[], Iterable[CaptureItem]]) -> None:
         try:

@@ -60,6 +60,9 @@ async def running_bot(
         shard_count=shard_count,
         shard_ids=shard_ids,
         pipeline=CapturePipeline(db, **options),
+        # Freezing would keep each test's cyclic garbage for the rest of the session; the
+        # `frames bot` process tests run it as deployed.
+        freeze_startup_objects=False,
         guild_ready_timeout=0.1,
     )
     component.bot.before_identify_hook = _identify_now  # type: ignore[method-assign]
