@@ -2,9 +2,12 @@
 
 Records go into a bounded queue (``put`` waits when it is full: back-pressure on the
 gateway reader rather than unbounded memory). One owned task takes batches (by size or
-after ``flush_seconds``) and writes each batch in one transaction through the same stage
-and writer as imports: ``ChannelStreams.derive`` then ``CaptureRepository.write`` (COPY
-into staging + idempotent upsert). Edits, deletes and reactions follow in arrival order;
+after ``flush_seconds``) and runs each through the same stage and writer as imports:
+``ChannelStreams.derive`` (prepared: read the context, derive in a worker thread), then
+``CaptureRepository.write`` (committed: COPY into staging + idempotent upsert, in one
+transaction). Two batches are in flight: while one commits (PostgreSQL's work), the next
+is prepared (this process's work); commits stay in batch order. Edits, deletes and
+reactions follow in arrival order;
 those whose message is not stored yet are kept and win when it arrives. While PostgreSQL
 is unreachable the batch is retried with backoff, never dropped; a batch that fails for
 any other reason is split so one bad record cannot hold up the rest.
@@ -28,6 +31,7 @@ from core.capture.derive import (
     CaptureContext,
     ChannelContext,
     ChannelStreams,
+    DerivedBatch,
 )
 from core.capture.records import (
     MemberEventRecord,
@@ -116,6 +120,16 @@ class PipelineMetrics:
         }
 
 
+@dataclass
+class _Prepared:
+    """A batch derived and ready to commit."""
+
+    items: list[CaptureItem]
+    messages: list[MessageRecord]  # admitted, in (channel, id) order
+    channels: dict[int, ChannelContext]  # mapped channels, and admitted DMs
+    derived: DerivedBatch
+
+
 class _Stop:
     """Queued after the last record on shutdown: everything before it is written first."""
 
@@ -177,6 +191,8 @@ class CapturePipeline:
         # checkpoints; otherwise the streams released in the current generation.
         self._released: set[int] | None = None
         self._generation = 0
+        # Derivation state moves batch by batch, in order: one preparation at a time.
+        self._preparing = asyncio.Lock()
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -245,45 +261,92 @@ class CapturePipeline:
 
     # --- the loop ---------------------------------------------------------------------------
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        stopping = False
-        while not stopping:
-            first = await self._queue.get()
-            if isinstance(first, _Stop):
-                self._queue.task_done()
-                break
-            batch = [first]
-            taken = 1
-            deadline = loop.time() + self.flush_seconds
-            while len(batch) < self.batch_size:
-                try:
-                    entry = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
+        committing: asyncio.Task[None] | None = None  # the previous batch, committing
+        try:
+            stopping = False
+            while not stopping:
+                batch, taken, stopping = await self._next_batch()
+                prepared = await self._prepare_or_none(batch) if batch else None
+                if committing is not None:
+                    await committing
+                    committing = None
+                if prepared is not None:
+                    committing = asyncio.create_task(self._commit_batch(batch, taken, prepared))
+                else:
+                    # Empty, or preparing failed (the database, or a record it could not
+                    # take): the careful way (retries, halves), not overlapped.
                     try:
-                        entry = await asyncio.wait_for(self._queue.get(), remaining)
-                    except TimeoutError:
-                        break
-                taken += 1
-                if isinstance(entry, _Stop):
-                    stopping = True
-                    break
-                batch.append(entry)
-            try:
-                await self._process(batch)
-            finally:
-                for _ in range(taken):
-                    self._queue.task_done()
-                self.metrics.queue_depth = self._queue.qsize()
+                        if batch:
+                            await self._process(batch)
+                    finally:
+                        self._done(taken)
+        except asyncio.CancelledError:
+            if committing is not None:
+                committing.cancel()
+            raise
+        if committing is not None:
+            await committing
 
-    async def _process(self, batch: list[tuple[CaptureItem, float]]) -> None:
+    async def _next_batch(self) -> tuple[list[tuple[CaptureItem, float]], int, bool]:
+        """Up to ``batch_size`` records, waiting at most ``flush_seconds`` after the first;
+        returns them, how many queue entries were taken, and whether the stop came."""
+        loop = asyncio.get_running_loop()
+        first = await self._queue.get()
+        if isinstance(first, _Stop):
+            return [], 1, True
+        batch = [first]
+        taken = 1
+        deadline = loop.time() + self.flush_seconds
+        while len(batch) < self.batch_size:
+            try:
+                entry = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    entry = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            taken += 1
+            if isinstance(entry, _Stop):
+                return batch, taken, True
+            batch.append(entry)
+        return batch, taken, False
+
+    def _done(self, taken: int) -> None:
+        for _ in range(taken):
+            self._queue.task_done()
+        self.metrics.queue_depth = self._queue.qsize()
+
+    async def _prepare_or_none(self, batch: list[tuple[CaptureItem, float]]) -> _Prepared | None:
+        try:
+            return await self._prepare([item for item, _ in batch])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.debug("capture batch of %d not prepared (%s)", len(batch), exc, exc_info=True)
+            return None
+
+    async def _commit_batch(
+        self, batch: list[tuple[CaptureItem, float]], taken: int, prepared: _Prepared
+    ) -> None:
+        try:
+            await self._process(batch, prepared)
+        finally:
+            self._done(taken)
+
+    async def _process(
+        self, batch: list[tuple[CaptureItem, float]], prepared: _Prepared | None = None
+    ) -> None:
         delay = self.retry_initial
         while True:
             started = time.perf_counter()
             try:
-                await self._write([item for item, _ in batch])
+                if prepared is None:
+                    prepared = await self._prepare([item for item, _ in batch])
+                # A commit that failed while PostgreSQL was away is retried as prepared.
+                await self._commit(prepared)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -313,10 +376,48 @@ class CapturePipeline:
             self.metrics.commit_latency.extend(finished - accepted for _, accepted in batch)
             return
 
-    async def _write(self, items: list[CaptureItem]) -> None:
-        messages = sorted(
-            (i for i in items if isinstance(i, MessageRecord)), key=lambda r: (r.channel_id, r.id)
-        )
+    async def _prepare(self, items: list[CaptureItem]) -> _Prepared:
+        """Context, authors and derivation: everything but the write (no lock held on the
+        tables the commit writes, so it overlaps the previous batch's commit)."""
+        async with self._preparing:
+            messages = sorted(
+                (i for i in items if isinstance(i, MessageRecord)),
+                key=lambda r: (r.channel_id, r.id),
+            )
+            members = [i for i in items if isinstance(i, MemberEventRecord)]
+            new_authors = {
+                r.author_id: AuthorDetails(r.author_name, r.author_is_bot)
+                for r in messages
+                if r.author_id not in self._authors_ensured
+            }
+            new_authors.update(
+                {
+                    m.user_id: AuthorDetails(m.user_name, m.is_bot)
+                    for m in members
+                    if m.kind == "join" and m.user_id not in self._authors_ensured
+                }
+            )
+            async with self.db.transaction() as session:
+                repo = CaptureRepository(session)
+                await self._refresh_context(repo)
+                await repo.ensure_authors(new_authors)
+                authors = await repo.author_contexts(list({r.author_id for r in messages}))
+                channels = dict(self._channels)
+                stored_messages = self._admit_dms(messages, authors, channels)
+                self._streams.remember(
+                    await repo.message_summaries(
+                        list(self._streams.missing_references(stored_messages))
+                    )
+                )
+            # Only after the commit: a rolled-back batch must ensure its authors again.
+            self._authors_ensured.update(new_authors)
+            context = CaptureContext(channels, authors, self._consent_modes)
+            derived = await asyncio.to_thread(self._streams.derive, stored_messages, context)
+            return _Prepared(items, stored_messages, channels, derived)
+
+    async def _commit(self, prepared: _Prepared) -> None:
+        items, stored_messages, channels = prepared.items, prepared.messages, prepared.channels
+        derived = prepared.derived
         changes: list[MessageChange] = [i for i in items if isinstance(i, _CHANGES)]
         threads = [i for i in items if isinstance(i, ThreadRecord)]
         members = [i for i in items if isinstance(i, MemberEventRecord)]
@@ -333,34 +434,11 @@ class CapturePipeline:
             if released is not None
             else set()
         )
-        held = sorted({r.channel_id for r in messages} - released) if released is not None else []
-        new_authors = {
-            r.author_id: AuthorDetails(r.author_name, r.author_is_bot)
-            for r in messages
-            if r.author_id not in self._authors_ensured
-        }
-        new_authors.update(
-            {
-                m.user_id: AuthorDetails(m.user_name, m.is_bot)
-                for m in members
-                if m.kind == "join" and m.user_id not in self._authors_ensured
-            }
-        )
+        written = {r.channel_id for r in items if isinstance(r, MessageRecord)}
+        held = sorted(written - released) if released is not None else []
         async with self.db.transaction() as session:
             repo = CaptureRepository(session)
             live = LiveCaptureRepository(session)
-            await self._refresh_context(repo)
-            await repo.ensure_authors(new_authors)
-            authors = await repo.author_contexts(list({r.author_id for r in messages}))
-            channels = dict(self._channels)
-            stored_messages = self._admit_dms(messages, authors, channels)
-            context = CaptureContext(channels, authors, self._consent_modes)
-            self._streams.remember(
-                await repo.message_summaries(
-                    list(self._streams.missing_references(stored_messages))
-                )
-            )
-            derived = await asyncio.to_thread(self._streams.derive, stored_messages, context)
             frozen = await live.checkpoints_for(held)
             counts = await repo.write(derived)
             await live.restore_checkpoints(frozen)
@@ -379,8 +457,6 @@ class CapturePipeline:
             await live.record_unmapped(
                 unmapped_sightings(stored_messages, derived.skipped_unmapped)
             )
-        # Only after the commit: a rolled-back batch must ensure its authors again.
-        self._authors_ensured.update(new_authors)
         if self._released is not None and self._generation == generation:
             self._released.update(stream for stream, _ in releases)
         metrics = self.metrics
