@@ -275,6 +275,11 @@ class BotComponent:
             await asyncio.to_thread(shipped_model, "fast")
             gc.collect()
             gc.freeze()
+            # A flood allocates thousands of short-lived objects per batch (payloads,
+            # records, rows); collecting the young generation every 700 allocations spent
+            # about a tenth of the bot's time there, every 20,000 less than half of that.
+            _, older, oldest = gc.get_threshold()
+            gc.set_threshold(20_000, older, oldest)
         # Until backfill has caught a stream up, live writes must not move its checkpoint.
         self.pipeline.hold_checkpoints()
         self.pipeline.start()

@@ -180,7 +180,6 @@ class CaptureCog(commands.Cog):
     def __init__(self, bot: FramesBot, pipeline: CapturePipeline) -> None:
         self.bot = bot
         self.pipeline = pipeline
-        self._puts: set[asyncio.Task[None]] = set()
 
     async def cog_load(self) -> None:
         self.bot.message_payloads = self.message_payload
@@ -188,8 +187,6 @@ class CaptureCog(commands.Cog):
     async def cog_unload(self) -> None:
         if self.bot.message_payloads == self.message_payload:
             self.bot.message_payloads = None
-        # Records already translated still reach the pipeline (it drains on stop).
-        await asyncio.gather(*self._puts)
 
     # --- messages: the hot path ---------------------------------------------------------------
     def message_payload(self, data: dict[str, Any]) -> bool:
@@ -199,11 +196,10 @@ class CaptureCog(commands.Cog):
         if guild is None:
             return False
         record = message_record_from_payload(data, guild)
-        # A task, like the ones discord.py starts for every other event: records reach the
-        # queue in gateway order, and a full queue holds this one back in line.
-        put = asyncio.get_running_loop().create_task(self.pipeline.put(record))
-        self._puts.add(put)
-        put.add_done_callback(self._puts.discard)
+        # Handed over on the loop's next turn, not now: the handlers discord.py scheduled
+        # for earlier events (edits, deletes, reactions) run first, so records reach the
+        # queue in gateway order.
+        asyncio.get_running_loop().call_soon(self.pipeline.offer, record)
         return True
 
     async def _capture(self, event: str, build: Callable[[], Iterable[CaptureItem]]) -> None:

@@ -193,6 +193,10 @@ class CapturePipeline:
         self._generation = 0
         # Derivation state moves batch by batch, in order: one preparation at a time.
         self._preparing = asyncio.Lock()
+        # Records waiting for room in the queue (``put`` and ``offer``), and the tasks
+        # holding offered ones.
+        self._waiting = 0
+        self._offers: set[asyncio.Task[None]] = set()
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -215,6 +219,8 @@ class CapturePipeline:
             return
         task, self._task = self._task, None
         if not task.done():
+            if self._offers:
+                await asyncio.gather(*self._offers)
             await self._queue.put(_STOP)
             try:
                 await asyncio.wait_for(asyncio.shield(task), drain_seconds)
@@ -251,7 +257,36 @@ class CapturePipeline:
 
     async def put(self, item: CaptureItem) -> None:
         """Accept a record; waits while the queue is full."""
-        await self._queue.put((item, time.perf_counter()))
+        entry = (item, time.perf_counter())
+        if self._waiting or self._queue.full():
+            self._waiting += 1
+            await self._put_in_line(entry)
+        else:
+            self._queue.put_nowait(entry)
+            self._accepted()
+
+    def offer(self, item: CaptureItem) -> None:
+        """Accept a record from synchronous code (the gateway's hot path): queued at once
+        when there is room and nothing waits for it, else in line behind what waits (a
+        task owned here; ``stop`` lets it finish first)."""
+        entry = (item, time.perf_counter())
+        if self._waiting or self._queue.full():
+            self._waiting += 1
+            waiting = asyncio.create_task(self._put_in_line(entry))
+            self._offers.add(waiting)
+            waiting.add_done_callback(self._offers.discard)
+        else:
+            self._queue.put_nowait(entry)
+            self._accepted()
+
+    async def _put_in_line(self, entry: tuple[CaptureItem, float]) -> None:
+        try:
+            await self._queue.put(entry)
+        finally:
+            self._waiting -= 1
+        self._accepted()
+
+    def _accepted(self) -> None:
         self.metrics.accepted += 1
         self.metrics.queue_depth = self._queue.qsize()
 
