@@ -9,12 +9,13 @@ of the bulk writer, so they go straight into COPY.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+import orjson
 
 from core.capture.classify import Classification, OpenQuestion, classify
 from core.capture.consent import content_allowed
@@ -155,6 +156,63 @@ class _Stream:
     participants: list[int] = field(default_factory=list)  # most recent first
 
 
+class ReplyInference:
+    """Reply inference across batches: each stream's recent messages (with their texts
+    already read) and the names people go by. Needs nothing but the records, so an import
+    can run it in a process of its own, ahead of derivation."""
+
+    def __init__(self) -> None:
+        self._history: dict[int, deque[tuple[ChatMessage, TextFacts]]] = {}
+        self._names: dict[str, list[str]] = {}
+
+    def infer(self, records: list[MessageRecord], channels: Container[int]) -> dict[int, Inference]:
+        """Which earlier message each message answers without the reply feature (fast model),
+        per channel or thread, with the stream's recent messages as context; messages of
+        channels not in ``channels`` (the mapped ones) are left out.
+
+        All streams of the batch are linked in one call; each message's text is read once
+        and kept with the stream's history, so later batches only read their new messages.
+        """
+        by_stream: dict[int, list[MessageRecord]] = {}
+        for record in records:
+            if is_mapped(record, channels):
+                by_stream.setdefault(record.channel_id, []).append(record)
+        display_names = {
+            r.author_id: [r.author_display_name] for r in records if r.author_display_name
+        }
+        for author, names in author_names(records, display_names).items():
+            known = self._names.setdefault(author, [])
+            known.extend(name for name in names if name not in known)
+        streams: list[LinkStream] = []
+        for stream_id, group in by_stream.items():
+            history = self._history.setdefault(stream_id, deque(maxlen=LINK_CONTEXT))
+            new = [chat_message(record) for record in group]
+            texts = [read_text(message) for message in new]
+            streams.append(
+                LinkStream(
+                    [*(message for message, _ in history), *new],
+                    first_new=len(history),
+                    texts=[*(facts for _, facts in history), *texts],
+                )
+            )
+            history.extend(zip(new, texts, strict=True))
+        found: dict[int, Inference] = {}
+        for links in infer_streams(streams, mode="fast", author_names=self._names):
+            for link in links:
+                targets = tuple(int(t) for t in link.links_to if t != link.message_id)
+                if targets:
+                    found[int(link.message_id)] = Inference(
+                        targets, link.confidence, dict(link.features)
+                    )
+        return found
+
+
+def is_mapped(record: MessageRecord, channels: Container[int]) -> bool:
+    """Whether the record's channel, or a thread's parent, is mapped (as ``channel_for``)."""
+    parent = record.parent_channel_id
+    return record.channel_id in channels or bool(parent and parent in channels)
+
+
 class ChannelStreams:
     """Derivation state across batches; feed each channel's messages in timestamp order."""
 
@@ -162,8 +220,7 @@ class ChannelStreams:
         self.infer_replies = infer_replies
         self._streams: dict[int, _Stream] = {}
         self._known: OrderedDict[int, MessageSummary] = OrderedDict()
-        self._chat_history: dict[int, deque[tuple[ChatMessage, TextFacts]]] = {}
-        self._names: dict[str, list[str]] = {}
+        self._inference = ReplyInference()
 
     def missing_references(self, records: Iterable[MessageRecord]) -> set[int]:
         """Referenced messages this state does not know; load them with ``remember``."""
@@ -185,9 +242,20 @@ class ChannelStreams:
         while len(self._known) > KNOWN_LIMIT:
             self._known.popitem(last=False)
 
-    def derive(self, records: Iterable[MessageRecord], context: CaptureContext) -> DerivedBatch:
+    def derive(
+        self,
+        records: Iterable[MessageRecord],
+        context: CaptureContext,
+        inferred: Mapping[int, Inference] | None = None,
+    ) -> DerivedBatch:
+        """Messages, interfaces and reactions of a batch. ``inferred`` gives the batch's reply
+        inference when it was run elsewhere (a ``ReplyInference`` fed the same batches);
+        otherwise it runs here, unless the streams were made without it."""
         records = list(records)
-        inferred = self._infer_replies(records, context) if self.infer_replies else {}
+        if inferred is None:
+            inferred = (
+                self._inference.infer(records, context.channels) if self.infer_replies else {}
+            )
         batch = DerivedBatch()
         for record in records:
             channel = context.channel_for(record)
@@ -200,48 +268,6 @@ class ChannelStreams:
                 continue
             self._derive_one(record, channel, context, batch, inferred.get(record.id))
         return batch
-
-    def _infer_replies(
-        self, records: list[MessageRecord], context: CaptureContext
-    ) -> dict[int, Inference]:
-        """Which earlier message each message answers without the reply feature (fast model),
-        per channel or thread, with the stream's recent messages as context.
-
-        All streams of the batch are linked in one call; each message's text is read once
-        and kept with the stream's history, so later batches only read their new messages.
-        """
-        by_stream: dict[int, list[MessageRecord]] = {}
-        for record in records:
-            if context.channel_for(record) is not None:
-                by_stream.setdefault(record.channel_id, []).append(record)
-        display_names = {
-            r.author_id: [r.author_display_name] for r in records if r.author_display_name
-        }
-        for author, names in author_names(records, display_names).items():
-            known = self._names.setdefault(author, [])
-            known.extend(name for name in names if name not in known)
-        streams: list[LinkStream] = []
-        for stream_id, group in by_stream.items():
-            history = self._chat_history.setdefault(stream_id, deque(maxlen=LINK_CONTEXT))
-            new = [chat_message(record) for record in group]
-            texts = [read_text(message) for message in new]
-            streams.append(
-                LinkStream(
-                    [*(message for message, _ in history), *new],
-                    first_new=len(history),
-                    texts=[*(facts for _, facts in history), *texts],
-                )
-            )
-            history.extend(zip(new, texts, strict=True))
-        found: dict[int, Inference] = {}
-        for links in infer_streams(streams, mode="fast", author_names=self._names):
-            for link in links:
-                targets = tuple(int(t) for t in link.links_to if t != link.message_id)
-                if targets:
-                    found[int(link.message_id)] = Inference(
-                        targets, link.confidence, dict(link.features)
-                    )
-        return found
 
     def _derive_one(
         self,
@@ -295,7 +321,7 @@ class ChannelStreams:
                 university_id,
                 channel.team_id,
                 message_type,
-                json.dumps(_metadata(record, classification, keep_content)),
+                _json(_metadata(record, classification, keep_content)),
                 record.guild_id,
                 thread_id,
                 channel.program_id,
@@ -333,7 +359,7 @@ class ChannelStreams:
                 acknowledged=acknowledged,
             )
             features = (
-                json.dumps({**parts.as_features(), "message_type": message_type, **decided_by})
+                _json({**parts.as_features(), "message_type": message_type, **decided_by})
                 if decided_by
                 else _features_json(parts, message_type)
             )
@@ -435,7 +461,7 @@ class ChannelStreams:
                         channel.team_id,
                         0.5,
                         1.0,
-                        json.dumps({**parts.as_features(), "emoji": reaction.emoji}),
+                        _json({**parts.as_features(), "emoji": reaction.emoji}),
                     )
                 )
 
@@ -465,7 +491,13 @@ def _consented(author: AuthorContext | None) -> bool:
 
 @lru_cache(maxsize=4096)
 def _features_json(parts: ScoreParts, message_type: str) -> str:
-    return json.dumps({**parts.as_features(), "message_type": message_type})
+    return _json({**parts.as_features(), "message_type": message_type})
+
+
+def _json(value: object) -> str:
+    """JSON text for a jsonb column (orjson: several times faster than ``json.dumps`` on the
+    float-heavy features of every interface)."""
+    return orjson.dumps(value).decode()
 
 
 def _metadata(

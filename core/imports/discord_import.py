@@ -7,6 +7,7 @@ memory) and go through ``core.imports.runner``, the pipeline every history forma
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -29,6 +30,10 @@ from core.org.channels import ChannelMappingRecord, map_channels
 
 __all__ = ["ImportReport", "ProgressCallback", "import_discord", "map_unmapped"]
 
+# From this size on (about 10,000 messages), reply inference runs in a second process: it
+# then costs the import little more than the process start.
+LINKER_MIN_BYTES = 10_000_000
+
 
 async def import_discord(
     db: Database,
@@ -38,7 +43,10 @@ async def import_discord(
     map_unmapped_team: str | None = None,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    separate_linker: bool | None = None,
 ) -> ImportReport:
+    """Import DCE files; ``separate_linker`` runs reply inference in a second process
+    (default: for exports of ``LINKER_MIN_BYTES`` or more)."""
     files = dce_files(paths)
     if not files:
         raise InputError(
@@ -59,6 +67,10 @@ async def import_discord(
         authors_of=_authors_of,
         planned_channels=planned,
     )
+    if separate_linker is None:
+        separate_linker = sum(path.stat().st_size for path in files) >= LINKER_MIN_BYTES
+    if separate_linker:
+        source.open_batches = partial(dce_batches, files)
     return await run_import(db, source, report, actor=actor, progress=progress)
 
 
@@ -68,18 +80,24 @@ def _authors_of(batch: list[MessageRecord]) -> dict[int, AuthorDetails]:
     }
 
 
-def _batch_reader(files: list[Path], report: ImportReport) -> BatchReader:
+def _batch_reader(files: list[Path], report: ImportReport | None) -> BatchReader:
     """Batches span files: exports hold many small thread files."""
 
     def records() -> Iterator[MessageRecord]:
         for path in files:
             result, messages = read_dce_file(path)
             yield from messages
-            report.files += 1
-            _note_file(report, path, result)
+            if report is not None:
+                report.files += 1
+                _note_file(report, path, result)
 
     stream = records()
     return lambda: list(islice(stream, BATCH_SIZE))
+
+
+def dce_batches(files: list[Path]) -> BatchReader:
+    """The import's batches of ``files``, read again (by the linker process)."""
+    return _batch_reader(files, None)
 
 
 def _note_file(report: ImportReport, path: Path, result: DceReadResult) -> None:

@@ -3,8 +3,9 @@
 A source yields ``MessageRecord`` batches (spanning files, so commits stay few); each
 batch's authors are resolved, then it is classified and turned into interfaces in a worker
 thread while the previous batch is written (COPY into staging and an idempotent upsert),
-so CPU and database work overlap. Re-importing changes nothing; a crash loses at most the
-batch in flight, which the next run writes again.
+so CPU and database work overlap. For large exports, reply inference runs ahead in a
+second process that reads the same batches (``core.imports.linker``). Re-importing
+changes nothing; a crash loses at most the batch in flight, which the next run writes again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import gc
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 
 from core.capture.derive import (
@@ -27,12 +28,9 @@ from core.capture.records import MessageRecord
 from core.db.engine import Database
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.capture import AuthorDetails, CaptureRepository, WriteCounts
+from core.imports.linker import GC_THRESHOLD, BatchReader, Linker
 
 BATCH_SIZE = 10_000  # messages per transaction: few commits, bounded memory
-# An import allocates millions of short-lived tuples; with the default first-generation
-# threshold (700) the cycle collector keeps walking every live object, which measured a
-# fifth of derivation time. Cycles are rare here, so collect seldom during the import.
-GC_THRESHOLD = (100_000, 50, 1000)
 
 
 @dataclass
@@ -61,7 +59,6 @@ class ImportReport:
 
 
 ProgressCallback = Callable[[int, int], None]  # (files finished, messages read in total)
-BatchReader = Callable[[], list[MessageRecord]]  # the next batch; empty at the end
 AuthorsOf = Callable[[list[MessageRecord]], dict[int, AuthorDetails]]
 
 
@@ -75,6 +72,9 @@ class ImportSource:
     next_batch: BatchReader
     authors_of: AuthorsOf
     planned_channels: dict[int, ChannelContext] = field(default_factory=dict)
+    # Set for large exports: a picklable way to read the same batches again, so that reply
+    # inference runs in a process of its own (``core.imports.linker``).
+    open_batches: Callable[[], BatchReader] | None = None
 
 
 async def run_import(
@@ -96,7 +96,7 @@ async def run_import(
     authors_known: dict[int, AuthorContext | None] = {}
     derived_batches: asyncio.Queue[DerivedBatch | None] = asyncio.Queue(maxsize=2)
 
-    async def read_and_derive() -> None:
+    async def read_and_derive(linker: Linker | None) -> None:
         while batch := await asyncio.to_thread(source.next_batch):
             report.messages_read += len(batch)
             new_authors = {
@@ -115,7 +115,9 @@ async def run_import(
                     context.authors = {a: c for a, c in authors_known.items() if c is not None}
                 missing = list(streams.missing_references(batch))
                 streams.remember(await repo.message_summaries(missing))
-            await derived_batches.put(await asyncio.to_thread(streams.derive, batch, context))
+            inferred = await linker.inferred(batch) if linker else None
+            derived = await asyncio.to_thread(streams.derive, batch, context, inferred)
+            await derived_batches.put(derived)
         await derived_batches.put(None)
 
     async def write() -> None:
@@ -131,10 +133,12 @@ async def run_import(
             if progress:
                 progress(report.files, report.messages_read)
 
-    with _collecting_seldom():
-        async with asyncio.TaskGroup() as stages:
-            stages.create_task(read_and_derive())
-            stages.create_task(write())
+    linker = Linker(source.open_batches, frozenset(channels)) if source.open_batches else None
+    async with linker or nullcontext():
+        with _collecting_seldom():
+            async with asyncio.TaskGroup() as stages:
+                stages.create_task(read_and_derive(linker))
+                stages.create_task(write())
     report.seconds = round(time.perf_counter() - started, 3)
     if progress:
         progress(report.files, report.messages_read)

@@ -232,7 +232,9 @@ def read_text(message: ChatMessage) -> TextFacts:
     text = content.lower() if content.isascii() else fold(content)
     tokens = text.split(maxsplit=_MAX_SCANNED_TOKENS)[:_MAX_SCANNED_TOKENS]
     all_words = _WORD.findall(text)
-    words = {word for word in all_words if word not in STOPWORDS}
+    # In order of first use, not a set's order: word numbers, and with them the order in
+    # which IDF is summed, must not depend on the process's string hash seed.
+    words = dict.fromkeys(word for word in all_words if word not in STOPWORDS)
     return TextFacts(
         tuple(tokens),
         tuple(token.strip(_EDGE_PUNCTUATION) for token in tokens),

@@ -7,12 +7,17 @@ confidence and deciding feature must equal one-shot ``infer_links`` over the sam
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 from collections import deque
+from pathlib import Path
 
 import pytest
 
-from core.capture.derive import LINK_CONTEXT, CaptureContext, ChannelContext, ChannelStreams
+from core.capture.derive import LINK_CONTEXT, ReplyInference
 from core.capture.records import MessageRecord
 from core.imports.dce import dce_files, read_dce_file
 from core.links import ChatMessage, InferredLink, infer_links
@@ -71,23 +76,16 @@ def _batch_links(
     records: list[MessageRecord], batch_sizes: list[int]
 ) -> tuple[dict[int, tuple[tuple[int, ...], float, dict[str, float]]], int]:
     """Inferred antecedents as the capture stage finds them, batch by batch."""
-    context = CaptureContext(
-        {r.parent_channel_id or r.channel_id: _channel(r) for r in records}, {}, {}
-    )
-    streams = ChannelStreams()
+    channels = {r.parent_channel_id or r.channel_id for r in records}
+    inference = ReplyInference()
     found = {}
     done = 0
     for size in batch_sizes:
         batch = records[done : done + size]
         done += size
-        for message_id, inference in streams._infer_replies(batch, context).items():
-            found[message_id] = (inference.targets, inference.confidence, inference.features)
+        for message_id, inferred in inference.infer(batch, channels).items():
+            found[message_id] = (inferred.targets, inferred.confidence, inferred.features)
     return found, done
-
-
-def _channel(record: MessageRecord) -> ChannelContext:
-    channel = record.parent_channel_id or record.channel_id
-    return ChannelContext(channel, record.guild_id, "team", None, "uni")
 
 
 def _one_shot_per_batch(
@@ -132,3 +130,32 @@ def test_capture_batches_link_as_one_shot_inference_over_history_and_batch(
     assert read >= len(records)
     assert batched == _one_shot_per_batch(records, sizes)
     assert len(batched) > 500
+
+
+_LINKS_OF_DEV = """
+import json, sys
+from core.links import infer_links
+from core.links.irc import read_split
+from tests.conftest import shared_data
+messages, _ = read_split(shared_data("irc-disentanglement", "dev"))
+links = infer_links(messages, mode="fast")
+print(json.dumps([[l.links_to, l.confidence, l.features] for l in links]))
+"""
+
+
+def test_links_do_not_depend_on_the_string_hash_seed() -> None:
+    """Imports link in a second process, and re-imports run in new ones: the same messages
+    must give the same bits whatever a process's hash seed (word sets once ordered words)."""
+    outputs = []
+    for seed in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", _LINKS_OF_DEV],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert len(json.loads(outputs[0])) > 10_000

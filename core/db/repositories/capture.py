@@ -8,10 +8,12 @@ only touch rows whose values differ), so imports are replay-safe.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +45,7 @@ class WriteCounts:
     reactions: int
 
 
+_MESSAGE_ID = MESSAGE_COLUMNS.index("id")
 _MESSAGE_UPDATE = """
     content = CASE WHEN m.deleted_at IS NOT NULL THEN NULL ELSE excluded.content END,
     edited_at = excluded.edited_at, message_type = excluded.message_type,
@@ -191,32 +194,85 @@ class CaptureRepository:
                 "ON CONFLICT (id) DO NOTHING",
                 [(thread, guild, parent) for thread, (guild, parent) in batch.threads.items()],
             )
-        messages = await self._upsert_messages(driver, batch.messages)
-        reactions = await self._copy_upsert(
+        # A batch of messages none of which is stored yet (a first import) goes straight into
+        # the tables; whatever is derived from it is new too. Anything else, or a row that
+        # turns out to exist after all (written concurrently), takes the upsert.
+        fresh = await self._all_new(driver, batch.messages)
+        messages = await self._copy_or_upsert(
             driver,
+            fresh,
+            "discord_messages",
+            MESSAGE_COLUMNS,
+            batch.messages,
+            self._upsert_messages,
+        )
+        reactions = await self._copy_or_upsert(
+            driver,
+            fresh,
             "discord_reactions",
             REACTION_COLUMNS,
             batch.reactions,
-            key=("message_id", "user_id", "emoji"),
-            update=None,
+            partial(
+                self._copy_upsert,
+                table="discord_reactions",
+                columns=REACTION_COLUMNS,
+                key=("message_id", "user_id", "emoji"),
+                update=None,
+            ),
         )
-        interfaces = await self._copy_upsert(
+        interfaces = await self._copy_or_upsert(
             driver,
+            fresh,
             "discord_interfaces",
             INTERFACE_COLUMNS,
             batch.interfaces,
-            key=("interaction_type", "source_message_id", "from_user_id", "to_user_id"),
-            update=(
-                "knowledge_transfer_score",
-                "weight",
-                "confidence",
-                "features",
-                "university_id",
-                "team_id",
+            partial(
+                self._copy_upsert,
+                table="discord_interfaces",
+                columns=INTERFACE_COLUMNS,
+                key=("interaction_type", "source_message_id", "from_user_id", "to_user_id"),
+                update=(
+                    "knowledge_transfer_score",
+                    "weight",
+                    "confidence",
+                    "features",
+                    "university_id",
+                    "team_id",
+                ),
             ),
         )
         await self._advance_checkpoints(driver, batch.messages)
         return WriteCounts(messages, interfaces, reactions)
+
+    async def _all_new(self, driver: Any, rows: list[tuple[object, ...]]) -> bool:
+        """Whether no message of the batch is stored yet, nor repeated within it."""
+        ids = [row[_MESSAGE_ID] for row in rows]
+        if not ids or len(set(ids)) < len(ids):
+            return False
+        stored = await driver.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM discord_messages WHERE id = ANY($1::bigint[]))", ids
+        )
+        return not stored
+
+    async def _copy_or_upsert(
+        self,
+        driver: Any,
+        fresh: bool,
+        table: str,
+        columns: Sequence[str],
+        rows: list[tuple[object, ...]],
+        upsert: Callable[[Any, list[tuple[object, ...]]], Awaitable[int]],
+    ) -> int:
+        """COPY ``rows`` straight into ``table`` when the batch is ``fresh``; if a key is taken
+        after all, nothing of the attempt remains (a savepoint) and the upsert runs."""
+        if fresh and rows:
+            try:
+                async with driver.transaction():  # a savepoint inside the caller's transaction
+                    await driver.copy_records_to_table(table, records=rows, columns=columns)
+                return len(rows)
+            except asyncpg.UniqueViolationError:
+                pass
+        return await upsert(driver, rows)
 
     async def _upsert_messages(self, driver: Any, rows: list[tuple[object, ...]]) -> int:
         if not rows:
@@ -240,10 +296,10 @@ class CaptureRepository:
     async def _copy_upsert(
         self,
         driver: Any,
-        table: str,
-        columns: Sequence[str],
         rows: list[tuple[object, ...]],
         *,
+        table: str,
+        columns: Sequence[str],
         key: Sequence[str],
         update: Sequence[str] | None,
     ) -> int:
