@@ -1,6 +1,6 @@
 """Import throughput against raw COPY of the same rows into the same table, in one run.
 
-    python benchmarks/import.py [--messages 200000] [--seed 7]
+    python benchmarks/import.py [--messages 200000] [--seed 7] [--linker auto|on|off]
 
 1. simulates a program with the given number of messages (DiscordChatExporter files);
 2. imports it end to end with ``import_discord`` (parsing, consent, classification,
@@ -8,6 +8,9 @@
 3. empties the captured tables and COPYs the very same message rows into
    ``discord_messages`` with asyncpg's ``copy_records_to_table`` (no parsing, no interfaces);
 4. prints both rates and their ratio (target: import ≥ 0.6 × raw COPY).
+
+``--linker on`` runs reply inference in a second process whatever the machine (``auto``:
+as the importer decides, by export size and cores).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from core.settings import Settings
 from core.simulate import SimulationConfig, simulate
 
 
-async def measure(program: Path, url: str) -> None:
+async def measure(program: Path, url: str, linker: bool | None = None) -> None:
     settings = Settings(DATABASE_URL=url)  # type: ignore[call-arg]
     async with open_database(settings, migrate=True) as db:
         async with db.transaction() as session:
@@ -46,7 +49,9 @@ async def measure(program: Path, url: str) -> None:
             await map_channels(session, channels, actor="benchmark", source="channels.csv")
 
         started = time.perf_counter()
-        report = await import_discord(db, [program / "discord"], actor="benchmark")
+        report = await import_discord(
+            db, [program / "discord"], actor="benchmark", separate_linker=linker
+        )
         import_seconds = time.perf_counter() - started
         import_rate = report.messages_read / import_seconds
 
@@ -93,14 +98,16 @@ def main() -> None:
     )
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--linker", choices=("auto", "on", "off"), default="auto")
     args = parser.parse_args()
+    linker = {"auto": None, "on": True, "off": False}[args.linker]
     with tempfile.TemporaryDirectory(prefix="frames-bench-") as work:
         program = Path(work) / "program"
         simulate(SimulationConfig(seed=args.seed, messages=args.messages), program)
         server = EmbeddedPostgres(Path(work) / "pgdata")
         url = server.start()
         try:
-            asyncio.run(measure(program, url))
+            asyncio.run(measure(program, url, linker))
         finally:
             server.stop()
 

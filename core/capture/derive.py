@@ -69,6 +69,9 @@ THREAD_PROXIMITY = 5  # earlier distinct participants a thread message connects 
 ANSWER_LINK_CONFIDENCE = 0.5  # a link more likely than not makes a reply to a question an answer
 LINK_CONTEXT = 100  # earlier messages reply inference may link to (as in Kummerfeld et al.)
 KNOWN_LIMIT = 20_000  # message summaries kept for reply look-ups before asking the database
+# Recent messages kept for reply inference, over all streams (about 2.5 kB each): a stream
+# that stays quiet while this many messages of other streams come in starts afresh.
+HISTORY_LIMIT = 20_000
 _ACKNOWLEDGEMENT = re.compile(
     r"\b(thanks|thank you|thx|ty|got it|that worked|works now|perfect|makes sense)\b", re.I
 )
@@ -162,7 +165,9 @@ class ReplyInference:
     can run it in a process of its own, ahead of derivation."""
 
     def __init__(self) -> None:
-        self._history: dict[int, deque[tuple[ChatMessage, TextFacts]]] = {}
+        # Least recently linked stream first; HISTORY_LIMIT messages in all.
+        self._history: OrderedDict[int, deque[tuple[ChatMessage, TextFacts]]] = OrderedDict()
+        self._kept = 0
         self._names: dict[str, list[str]] = {}
 
     def infer(self, records: list[MessageRecord], channels: Container[int]) -> dict[int, Inference]:
@@ -186,6 +191,7 @@ class ReplyInference:
         streams: list[LinkStream] = []
         for stream_id, group in by_stream.items():
             history = self._history.setdefault(stream_id, deque(maxlen=LINK_CONTEXT))
+            self._history.move_to_end(stream_id)
             new = [chat_message(record) for record in group]
             texts = [read_text(message) for message in new]
             streams.append(
@@ -195,9 +201,16 @@ class ReplyInference:
                     texts=[*(facts for _, facts in history), *texts],
                 )
             )
+            self._kept -= len(history)
             history.extend(zip(new, texts, strict=True))
+            self._kept += len(history)
+        # Streams quiet the longest (finished threads, for an import) are forgotten first.
+        while self._kept > HISTORY_LIMIT:
+            _, forgotten = self._history.popitem(last=False)
+            self._kept -= len(forgotten)
         found: dict[int, Inference] = {}
-        for links in infer_streams(streams, mode="fast", author_names=self._names):
+        linked = infer_streams(streams, mode="fast", author_names=self._names, explain_starts=False)
+        for links in linked:
             for link in links:
                 targets = tuple(int(t) for t in link.links_to if t != link.message_id)
                 if targets:

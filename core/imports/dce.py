@@ -260,7 +260,7 @@ def read_dce_file(path: Path) -> tuple[DceReadResult, Iterator[MessageRecord]]:
 # Files up to this size are parsed in one go with orjson (twice as fast as streaming them;
 # their objects stay far below the import's memory bound). Larger files, and any file that
 # is not complete, well-formed JSON, stream through ijson.
-WHOLE_FILE_BYTES = 8_000_000
+WHOLE_FILE_BYTES = 2_000_000
 
 
 def _read_whole(stream: IO[bytes], result: DceReadResult) -> list[Any] | None:

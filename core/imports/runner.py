@@ -117,7 +117,9 @@ async def run_import(
                 streams.remember(await repo.message_summaries(missing))
             inferred = await linker.inferred(batch) if linker else None
             derived = await asyncio.to_thread(streams.derive, batch, context, inferred)
+            del batch, inferred  # the records are done with; free them while the put waits
             await derived_batches.put(derived)
+            del derived  # the writer holds it now, and frees it once written
         await derived_batches.put(None)
 
     async def write() -> None:
@@ -130,6 +132,7 @@ async def run_import(
                 async with db.transaction() as session:
                     counts = await CaptureRepository(session).write(derived)
             _account(report, derived, counts)
+            del derived  # not kept while the next batch is awaited
             if progress:
                 progress(report.files, report.messages_read)
 

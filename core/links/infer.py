@@ -66,9 +66,11 @@ def infer_streams(
     *,
     mode: Mode = "fast",
     author_names: Mapping[str, Sequence[str]] | None = None,
+    explain_starts: bool = True,
 ) -> list[list[InferredLink]]:
     """Links of many streams at once, exactly as ``infer_links(stream.messages, ...)
-    [stream.first_new:]`` gives them one stream at a time.
+    [stream.first_new:]`` gives them one stream at a time (but without features for
+    messages that start a conversation, unless ``explain_starts``).
 
     Many short streams (a thread each, or one batch of a live channel) cost little more
     than one long stream: they are read together and scored in shared blocks, and only the
@@ -96,7 +98,16 @@ def infer_streams(
         overlap = word_overlap_rows(analysed, model.window, block)
         grid = pair_grid_rows(analysed, block, model.window, overlap)
         probabilities = model.probabilities(grid)
-        links.extend(decode(messages, grid, probabilities, model.extra_link_threshold, model))
+        links.extend(
+            decode(
+                messages,
+                grid,
+                probabilities,
+                model.extra_link_threshold,
+                model,
+                explain_starts=explain_starts,
+            )
+        )
     result = []
     done = 0
     for stream in streams:
@@ -181,8 +192,13 @@ def decode(
     probabilities: np.ndarray,
     extra_link_threshold: float,
     model: LinkModel,
+    *,
+    explain_starts: bool = True,
 ) -> list[InferredLink]:
-    """Links of a block: the best candidate, plus earlier ones above the threshold."""
+    """Links of a block: the best candidate, plus earlier ones above the threshold.
+
+    Without ``explain_starts``, a message that starts a conversation gets no features.
+    """
     rows = len(grid.rows)
     best = np.argmax(probabilities, axis=1)
     row_index = np.arange(rows)
@@ -214,6 +230,9 @@ def decode(
             else:
                 offsets = sorted([offset, *more], reverse=True)
                 targets = tuple(messages[position - step].id for step in offsets)
+            if offset == 0 and not explain_starts and more is None:
+                links.append(InferredLink(message.id, targets, confidence[row], {}))
+                continue
             chosen = zip(used_names, chosen_features[row], strict=True)
             features = {name: value for name, value in chosen if value}
             links.append(InferredLink(message.id, targets, confidence[row], features))

@@ -60,7 +60,9 @@ _QUESTION_OPENERS = _words(
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: ``Zoë`` and ``zoe`` are the same name."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD).casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if decomposed.isascii():
+        return decomposed  # nothing combining left to drop
+    return "".join([ch for ch in decomposed if not unicodedata.combining(ch)])
 
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
@@ -234,10 +236,10 @@ def read_text(message: ChatMessage) -> TextFacts:
     all_words = _WORD.findall(text)
     # In order of first use, not a set's order: word numbers, and with them the order in
     # which IDF is summed, must not depend on the process's string hash seed.
-    words = dict.fromkeys(word for word in all_words if word not in STOPWORDS)
+    words = dict.fromkeys([word for word in all_words if word not in STOPWORDS])
     return TextFacts(
         tuple(tokens),
-        tuple(token.strip(_EDGE_PUNCTUATION) for token in tokens),
+        tuple([token.strip(_EDGE_PUNCTUATION) for token in tokens]),
         tuple(words),
         float("?" in text),
         float(not _THANKS.isdisjoint(all_words)),

@@ -13,10 +13,12 @@ import random
 import subprocess
 import sys
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from core.capture import derive
 from core.capture.derive import LINK_CONTEXT, ReplyInference
 from core.capture.records import MessageRecord
 from core.imports.dce import dce_files, read_dce_file
@@ -65,6 +67,13 @@ def test_streams_linked_together_match_each_stream_linked_alone(
     ]
     assert together == alone
     assert any(link.links_to != (link.message_id,) for links in together for link in links)
+
+    # Without explaining conversation starts, only their features go.
+    terse = infer_streams(streams, mode="fast", author_names=names, explain_starts=False)
+    for links, terse_links in zip(together, terse, strict=True):
+        for link, short in zip(links, terse_links, strict=True):
+            starts = link.links_to == (link.message_id,)
+            assert short == (replace(link, features={}) if starts else link)
 
 
 def test_an_empty_call_and_streams_with_nothing_new() -> None:
@@ -159,3 +168,30 @@ def test_links_do_not_depend_on_the_string_hash_seed() -> None:
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
     assert len(json.loads(outputs[0])) > 10_000
+
+
+def test_streams_quiet_the_longest_are_forgotten_first(
+    records: list[MessageRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Histories are bounded: a stream evicted while others talk starts afresh."""
+    monkeypatch.setattr(derive, "HISTORY_LIMIT", 150)
+    streams = by_stream(records)
+    first = max(streams, key=lambda stream_id: len(streams[stream_id]))
+    second = next(i for i, ms in streams.items() if i != first and len(ms) >= 60)
+    channels = {r.parent_channel_id or r.channel_id for r in records}
+    inference = ReplyInference()
+    mine = [r for r in records if r.channel_id == first]
+    theirs = [r for r in records if r.channel_id == second]
+    inference.infer(mine[:100], channels)  # 100 kept
+    inference.infer(theirs[:60], channels)  # 160 > 150: the first stream goes
+    resumed = inference.infer(mine[100:120], channels)
+
+    seen = mine[:120] + theirs[:60]
+    display = {r.author_id: [r.author_display_name] for r in seen if r.author_display_name}
+    names = author_names(seen, display)
+    alone = infer_links([chat_message(r) for r in mine[100:120]], mode="fast", author_names=names)
+    expected = {
+        int(link.message_id): tuple(int(t) for t in link.links_to if t != link.message_id)
+        for link in alone
+    }
+    assert {k: v.targets for k, v in resumed.items()} == {k: v for k, v in expected.items() if v}
