@@ -94,7 +94,8 @@ async def run_import(
         context = CaptureContext(channels, {}, await repo.consent_modes())
     streams = ChannelStreams()
     authors_known: dict[int, AuthorContext | None] = {}
-    derived_batches: asyncio.Queue[DerivedBatch | None] = asyncio.Queue(maxsize=2)
+    # One derived batch waits while one is written: two in memory keeps 1M imports < 500 MB.
+    derived_batches: asyncio.Queue[DerivedBatch | None] = asyncio.Queue(maxsize=1)
 
     async def read_and_derive(linker: Linker | None) -> None:
         while batch := await asyncio.to_thread(source.next_batch):
