@@ -14,11 +14,8 @@ from core.db.engine import Database
 from core.db.repositories.capture import AuthorDetails, CaptureRepository
 from core.imports.dce import dce_files, read_dce_file
 from core.imports.discord_import import import_discord
-from core.org.channels import map_channels, parse_channels_csv
-from core.org.outcomes import import_outcomes, parse_outcomes_csv
-from core.org.roster import parse_roster
-from core.org.service import import_roster
 from core.simulate import SimulationConfig, simulate
+from tests.programs import load_organisation
 
 
 @pytest.fixture(scope="module")
@@ -26,18 +23,6 @@ def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("program")
     simulate(SimulationConfig(seed=3, universities=2, weeks=16), out)
     return out
-
-
-async def load_organisation(db: Database, program: Path) -> None:
-    async with db.transaction() as session:
-        roster = parse_roster(program / "roster.csv", program / "terms.csv")
-        await import_roster(session, roster, actor="test", source="roster.csv")
-        await map_channels(
-            session, parse_channels_csv(program / "channels.csv"), actor="test", source="c"
-        )
-        await import_outcomes(
-            session, parse_outcomes_csv(program / "outcomes.csv"), actor="test", source="o"
-        )
 
 
 async def scalar(db: Database, sql: str) -> object:

@@ -13,10 +13,8 @@ from core.db.engine import Database
 from core.db.repositories.capture import AuthorDetails, CaptureRepository
 from core.imports.dce import dce_files, read_dce_file
 from core.imports.discord_import import import_discord
-from core.org.channels import map_channels, parse_channels_csv
-from core.org.roster import parse_roster
-from core.org.service import import_roster
 from core.simulate import SimulationConfig, simulate
+from tests.programs import load_organisation
 
 # Captured tables, and their columns that say when (or in which order) a row was written.
 TABLES = {
@@ -34,15 +32,6 @@ def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-async def load_organisation(db: Database, program: Path) -> None:
-    async with db.transaction() as session:
-        roster = parse_roster(program / "roster.csv", program / "terms.csv")
-        await import_roster(session, roster, actor="test", source="roster.csv")
-        await map_channels(
-            session, parse_channels_csv(program / "channels.csv"), actor="test", source="c"
-        )
-
-
 async def table_rows(db: Database) -> dict[str, list[str]]:
     """Every row of the captured tables, less when it was written, for a database diff."""
     found = {}
@@ -58,7 +47,7 @@ async def table_rows(db: Database) -> dict[str, list[str]]:
 async def test_a_separate_linker_process_imports_exactly_what_one_process_does(
     db: Database, program: Path
 ) -> None:
-    await load_organisation(db, program)
+    await load_organisation(db, program, outcomes=False)
     alone = await import_discord(db, [program / "discord"], actor="test", separate_linker=False)
     in_one_process = await table_rows(db)
     async with db.transaction() as session:
@@ -79,7 +68,7 @@ async def test_rows_already_stored_fall_back_to_the_upsert_and_change_nothing(
     """Messages gone (their reactions with them) but their interfaces still there: the
     straight COPY of the interfaces hits their keys, leaves nothing behind, and the upsert
     finds every row as it was."""
-    await load_organisation(db, program)
+    await load_organisation(db, program, outcomes=False)
     path = max(dce_files([program / "discord"]), key=lambda p: p.stat().st_size)
     records = list(read_dce_file(path)[1])
     async with db.transaction() as session:
@@ -121,7 +110,7 @@ async def test_rows_already_stored_fall_back_to_the_upsert_and_change_nothing(
 
 
 async def test_a_batch_repeating_a_message_takes_the_upsert(db: Database, program: Path) -> None:
-    await load_organisation(db, program)
+    await load_organisation(db, program, outcomes=False)
     path = max(dce_files([program / "discord"]), key=lambda p: p.stat().st_size)
     records = list(read_dce_file(path)[1])
     async with db.transaction() as session:

@@ -232,30 +232,20 @@ class NDARepository:
         return await self._copy_out(LINKS_COPY, start, end)
 
     async def people(self) -> list[dict[str, Any]]:
-        columns = (
-            Person.id,
-            Person.university_id,
-            Person.role,
-            Person.discipline,
-            Person.lifecycle,
-            Person.graduation_term,
-            Person.joined_on,
-            Person.is_bot,
-            Person.excluded_from_analysis,
+        rows = await self.session.execute(
+            select(
+                Person.id.label("person_id"),
+                Person.university_id,
+                Person.role,
+                Person.discipline,
+                Person.lifecycle,
+                Person.graduation_term,
+                Person.joined_on,
+                Person.is_bot,
+                Person.excluded_from_analysis,
+            ).order_by(Person.id)
         )
-        keys = (
-            "person_id",
-            "university_id",
-            "role",
-            "discipline",
-            "lifecycle",
-            "graduation_term",
-            "joined_on",
-            "is_bot",
-            "excluded_from_analysis",
-        )
-        rows = await self.session.execute(select(*columns).order_by(Person.id))
-        return [dict(zip(keys, row, strict=True)) for row in rows.all()]
+        return [dict(row) for row in rows.mappings().all()]
 
     async def memberships(self) -> list[dict[str, Any]]:
         m = TeamMembership
