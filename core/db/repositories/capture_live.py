@@ -170,11 +170,12 @@ class LiveCaptureRepository:
         driver = await self._driver()
         rows = await driver.fetch(
             """
-            DELETE FROM capture_pending_changes
-            WHERE message_id = ANY($1::bigint[])
-              AND message_id IN (SELECT id FROM discord_messages WHERE id = ANY($1::bigint[]))
-            RETURNING id, message_id, channel_id, guild_id, kind, user_id, emoji, content,
-                      happened_at
+            DELETE FROM capture_pending_changes p
+            USING unnest($1::bigint[]) AS stored(id)
+            WHERE p.message_id = stored.id
+              AND EXISTS (SELECT 1 FROM discord_messages m WHERE m.id = stored.id)
+            RETURNING p.id, p.message_id, p.channel_id, p.guild_id, p.kind, p.user_id, p.emoji,
+                      p.content, p.happened_at
             """,
             list(message_ids),
         )
@@ -211,7 +212,7 @@ class LiveCaptureRepository:
             """
             SELECT id, author_id, message_type, channel_id, guild_id, university_id, team_id,
                    coalesce((metadata->'signals'->>'codified')::boolean, false) AS codified
-            FROM discord_messages WHERE id = ANY($1::bigint[])
+            FROM unnest($1::bigint[]) AS wanted(id) JOIN discord_messages m USING (id)
             """,
             list(ids),
         )
