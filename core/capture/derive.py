@@ -212,11 +212,11 @@ class ReplyInference:
         linked = infer_streams(streams, mode="fast", author_names=self._names, explain_starts=False)
         for links in linked:
             for link in links:
-                targets = tuple(int(t) for t in link.links_to if t != link.message_id)
-                if targets:
-                    found[int(link.message_id)] = Inference(
-                        targets, link.confidence, dict(link.features)
-                    )
+                message_id, links_to = link.message_id, link.links_to
+                if links_to[0] == message_id and len(links_to) == 1:
+                    continue  # starts a conversation
+                targets = tuple([int(t) for t in links_to if t != message_id])
+                found[int(message_id)] = Inference(targets, link.confidence, link.features)
         return found
 
 

@@ -142,6 +142,11 @@ def word_overlap_rows(
     # are found by comparing each occurrence with the one ``lag`` places later; once no
     # pair is found at some lag, none is found at any larger lag. (Words are numbered per
     # stream, so no pair ever crosses from one stream into another.)
+    # The pairs' grid cells and IDFs are summed once at the end (``bincount``: many times
+    # faster than ``np.add.at`` per lag).
+    cells: list[np.ndarray] = []
+    idfs: list[np.ndarray] = []
+    width = window + 1
     lag = 1
     while lag < len(words):
         near = (words[lag:] == words[:-lag]) & (messages[lag:] - messages[:-lag] <= window)
@@ -149,11 +154,15 @@ def word_overlap_rows(
             break
         later_row = row_at[messages[lag:] - first]
         hit = near & (later_row >= 0)
-        later = later_row[hit]
         offset = (messages[lag:] - messages[:-lag])[hit]
-        np.add.at(shared, (later, offset), 1.0)
-        np.add.at(shared_idf, (later, offset), stream.idf[words[lag:][hit]])
+        cells.append(later_row[hit] * width + offset)
+        idfs.append(stream.idf[words[lag:][hit]])
         lag += 1
+    if cells:
+        cell = np.concatenate(cells)
+        size = shared.size
+        shared.ravel()[:] = np.bincount(cell, minlength=size)
+        shared_idf.ravel()[:] = np.bincount(cell, weights=np.concatenate(idfs), minlength=size)
     return shared, shared_idf
 
 
