@@ -216,7 +216,11 @@ def decode(
         extras.setdefault(row, []).append(offset)
     used = [FEATURE_NAMES.index(name) for name in model.features if name in FEATURE_NAMES]
     used_names = [FEATURE_NAMES[column] for column in used]
-    chosen_features = grid.values[:, row_index, best][used].T.tolist()
+    # Features of the chosen candidate, for the rows that report them (a start has no
+    # further candidates: ``extra`` is cleared where the best is the message itself).
+    explained = row_index if explain_starts else np.flatnonzero(best != 0)
+    chosen_features = grid.values[:, explained, best[explained]][used].T.tolist()
+    feature_row = dict(zip(explained.tolist(), chosen_features, strict=True))
 
     links = []
     for row, (position, offset) in enumerate(zip(grid.rows.tolist(), best.tolist(), strict=True)):
@@ -230,10 +234,10 @@ def decode(
             else:
                 offsets = sorted([offset, *more], reverse=True)
                 targets = tuple(messages[position - step].id for step in offsets)
-            if offset == 0 and not explain_starts and more is None:
+            if row not in feature_row:
                 links.append(InferredLink(message.id, targets, confidence[row], {}))
                 continue
-            chosen = zip(used_names, chosen_features[row], strict=True)
+            chosen = zip(used_names, feature_row[row], strict=True)
             features = {name: value for name, value in chosen if value}
             links.append(InferredLink(message.id, targets, confidence[row], features))
     return links
