@@ -25,7 +25,10 @@ class AttachmentRecord:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each of these 24 fields through object.__setattr__,
+# which made building one 2.4 µs, several per cent of capture's CPU per message. Records
+# are still treated as values: nothing changes one after it is built.
+@dataclass(slots=True)
 class MessageRecord:
     id: int
     channel_id: int  # the thread's id for messages in a thread
