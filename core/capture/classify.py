@@ -66,7 +66,7 @@ _CODE_SPAN = re.compile(r"```.*?(```|$)", re.DOTALL)
 _STEPS = re.compile(r"^\s*(\d+[.)]|[-*•])\s+\S", re.MULTILINE)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # one per message: not frozen, see MessageRecord
 class Signals:
     has_code_block: bool
     links: tuple[str, ...]
@@ -97,7 +97,7 @@ class Signals:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # one per message: not frozen, see MessageRecord
 class Classification:
     message_type: str
     rule: str

@@ -108,7 +108,7 @@ class CaptureContext:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # one per message: not frozen, see MessageRecord
 class MessageSummary:
     """Enough of a stored message to link a later reply to it."""
 
@@ -119,7 +119,7 @@ class MessageSummary:
     codified: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # one per message: not frozen, see MessageRecord
 class Inference:
     """An inferred antecedent: the messages answered, how sure, and what decided it."""
 

@@ -210,7 +210,7 @@ MESSAGE_FLAGS = (
 FLAG = {name: column for column, name in enumerate(MESSAGE_FLAGS)}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # one per message: not frozen, see MessageRecord
 class TextFacts:
     """What a message's text says, whichever stream it is read in: worked out once per
     message, so a stream's recent messages need not be read again for each new batch."""
