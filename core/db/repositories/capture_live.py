@@ -492,8 +492,8 @@ class LiveCaptureRepository:
             return {}
         driver = await self._driver()
         rows = await driver.fetch(
-            "SELECT channel_id, last_message_id FROM capture_checkpoints "
-            "WHERE channel_id = ANY($1::bigint[])",
+            "SELECT channel_id, last_message_id FROM unnest($1::bigint[]) AS held(channel_id) "
+            "JOIN capture_checkpoints USING (channel_id)",
             list(stream_ids),
         )
         found = {r["channel_id"]: r["last_message_id"] for r in rows}
@@ -508,7 +508,9 @@ class LiveCaptureRepository:
         kept = [(s, last) for s, last in saved.items() if last != ABSENT]
         if absent:
             await driver.execute(
-                "DELETE FROM capture_checkpoints WHERE channel_id = ANY($1::bigint[])", absent
+                "DELETE FROM capture_checkpoints c USING unnest($1::bigint[]) AS absent(id) "
+                "WHERE c.channel_id = absent.id",
+                absent,
             )
         if kept:
             await driver.executemany(
