@@ -26,6 +26,7 @@ from core.pm.connections import ConnectionRequest, connect
 from core.pm.secrets import SecretResolver
 from core.pm.sync import ConnectorPool
 from core.settings import Settings
+from tests.sql import rows as fetch
 from web_panel.app import create_app
 
 UNIVERSITY = "cpp"
@@ -147,14 +148,6 @@ async def running_panel(
             yield Panel(str(server.make_url("")).rstrip("/"), client, app, database_url)
     finally:
         await server.close()
-
-
-async def fetch(url: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
-    connection = await asyncpg.connect(url)
-    try:
-        return [tuple(r) for r in await connection.fetch(query, *args)]
-    finally:
-        await connection.close()
 
 
 async def counts(url: str) -> dict[str, int]:

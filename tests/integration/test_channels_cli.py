@@ -17,6 +17,7 @@ from core.capture.sightings import GuildChannelRecord
 from core.db.engine import Database
 from tests.cli import frames
 from tests.conftest import truncate_all
+from tests.sql import rows, rows_now
 
 GUILD, OTHER_GUILD = 800000000000000001, 800000000000000002
 CATEGORY, EMPTY_CATEGORY, FOREIGN_CATEGORY = (
@@ -51,18 +52,6 @@ CHANNELS = [
 ]
 
 
-async def sql(url: str, query: str, *args: object) -> list[tuple[object, ...]]:
-    connection = await asyncpg.connect(url)
-    try:
-        return [tuple(r) for r in await connection.fetch(query, *args)]
-    finally:
-        await connection.close()
-
-
-def fetch(url: str, query: str, *args: object) -> list[tuple[object, ...]]:
-    return asyncio.run(sql(url, query, *args))
-
-
 @pytest.fixture
 def guild(cli_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """An organisation with two teams and a guild whose channels the bot has recorded."""
@@ -94,7 +83,7 @@ def table_cells(output: str) -> list[list[str]]:
 
 
 def mappings(url: str) -> list[tuple[object, ...]]:
-    return fetch(
+    return rows_now(
         url,
         "SELECT guild_id, channel_id, team_id, university_id FROM channel_mappings "
         "ORDER BY channel_id",
@@ -116,7 +105,7 @@ def test_map_a_whole_category(guild: str) -> None:
         (GUILD, TEST, "t1", "uni"),
         (GUILD, VOICE, "t1", "uni"),
     ]
-    audit = fetch(
+    audit = rows_now(
         guild,
         "SELECT actor LIKE 'cli:%', action, target_id FROM audit_logs WHERE action = 'channels.map'",
     )
@@ -197,7 +186,7 @@ def test_unmap_a_channel_and_a_category_keeps_stored_messages(guild: str) -> Non
         == 0
     )
     assert frames("channels", "map", str(GUILD), str(LOOSE), "--team", "t2").exit_code == 0
-    fetch(
+    rows_now(
         guild,
         "INSERT INTO discord_messages (id, channel_id, author_id, content, timestamp, guild_id) "
         "VALUES (1, $1, 7, 'kept', now(), $2)",
@@ -211,7 +200,7 @@ def test_unmap_a_channel_and_a_category_keeps_stored_messages(guild: str) -> Non
         one.stdout.strip() == f"Channel {LOOSE} unmapped (was team t2); stored messages are kept."
     )
     assert [m[1] for m in mappings(guild)] == [BUILD, TEST, VOICE]
-    assert fetch(guild, "SELECT id, content FROM discord_messages") == [(1, "kept")]
+    assert rows_now(guild, "SELECT id, content FROM discord_messages") == [(1, "kept")]
 
     again = frames("channels", "unmap", str(LOOSE))
     assert again.exit_code == 1
@@ -230,7 +219,7 @@ def test_unmap_a_channel_and_a_category_keeps_stored_messages(guild: str) -> Non
     assert none_left.exit_code == 1
     assert f"no channel of category {CATEGORY} is mapped" in none_left.stderr
 
-    audit = fetch(
+    audit = rows_now(
         guild,
         "SELECT target_id, jsonb_array_length(details->'unmapped') FROM audit_logs "
         "WHERE action = 'channels.unmap' ORDER BY id",
@@ -241,7 +230,7 @@ def test_unmap_a_channel_and_a_category_keeps_stored_messages(guild: str) -> Non
 def test_list_unmapped_shows_seen_channels_until_they_are_mapped(guild: str) -> None:
     first = dt.datetime(2026, 3, 2, 9, 15, tzinfo=dt.UTC)
     last = dt.datetime(2026, 3, 4, 17, 40, tzinfo=dt.UTC)
-    fetch(
+    rows_now(
         guild,
         "INSERT INTO unmapped_channels_seen "
         "(channel_id, guild_id, name, message_count, first_seen_at, last_seen_at) "
@@ -345,13 +334,13 @@ async def test_pipeline_counts_unmapped_messages_in_the_batch_transaction(
         await pipeline.wait_idle()
     finally:
         await pipeline.stop()
-    assert await sql(
+    assert await rows(
         database_url,
         "SELECT channel_id, guild_id, name, message_count, first_seen_at, last_seen_at "
         "FROM unmapped_channels_seen",
     ) == [(LOOSE, GUILD, "lobby", 3, t0 - dt.timedelta(hours=1), t0 + dt.timedelta(minutes=5))]
-    assert await sql(database_url, "SELECT count(*) FROM discord_messages") == [(0,)]
-    assert await sql(
+    assert await rows(database_url, "SELECT count(*) FROM discord_messages") == [(0,)]
+    assert await rows(
         database_url, "SELECT id, guild_id, parent_id, kind, name FROM discord_channels"
     ) == [(LOOSE, GUILD, None, "text", "lobby")]
     assert pipeline.metrics.unmapped == {LOOSE: 4}

@@ -8,7 +8,6 @@ import datetime as dt
 import textwrap
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from core.capture.pipeline import CapturePipeline
@@ -16,6 +15,7 @@ from core.capture.records import MessageRecord
 from core.db.engine import Database
 from tests.cli import frames
 from tests.conftest import truncate_all
+from tests.sql import rows, rows_now
 
 ADA_DISCORD, BOB_DISCORD = 700000000000000001, 700000000000000002
 GUILD, CHANNEL = 710000000000000001, 710000000000000002
@@ -28,18 +28,6 @@ ROSTER = textwrap.dedent(
     other,metadata-only,p-dan,Dan,student,t2,,,
     """
 )
-
-
-async def sql(url: str, query: str, *args: object) -> list[tuple[object, ...]]:
-    connection = await asyncpg.connect(url)
-    try:
-        return [tuple(r) for r in await connection.fetch(query, *args)]
-    finally:
-        await connection.close()
-
-
-def fetch(url: str, query: str, *args: object) -> list[tuple[object, ...]]:
-    return asyncio.run(sql(url, query, *args))
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -67,14 +55,14 @@ def test_consent_mode_is_set_and_audited(org: str) -> None:
     assert result.stdout.strip() == (
         "University uni: consent mode opt-in → opt-out (applies to what is captured from now on)."
     )
-    assert fetch(org, "SELECT id, consent_mode FROM universities ORDER BY id") == [
+    assert rows_now(org, "SELECT id, consent_mode FROM universities ORDER BY id") == [
         ("other", "metadata-only"),
         ("uni", "opt-out"),
     ]
     same = frames("consent", "mode", "uni", "opt-out")
     assert same.stdout.strip() == "University uni: consent mode is already opt-out."
     assert frames("consent", "mode", "other", "opt-in").exit_code == 0
-    audit = fetch(
+    audit = rows_now(
         org,
         "SELECT target_id, university_id, details->>'from', details->>'to' FROM audit_logs "
         "WHERE action = 'consent.mode' ORDER BY id",
@@ -97,8 +85,8 @@ def test_consent_mode_refuses_unknown_university_and_mode(org: str) -> None:
     assert bad.stderr.strip() == (
         "frames: error: MODE 'sometimes' is not one of opt-in, opt-out, metadata-only"
     )
-    assert fetch(org, "SELECT consent_mode FROM universities WHERE id = 'uni'") == [("opt-in",)]
-    assert fetch(org, "SELECT count(*) FROM audit_logs WHERE action = 'consent.mode'") == [(0,)]
+    assert rows_now(org, "SELECT consent_mode FROM universities WHERE id = 'uni'") == [("opt-in",)]
+    assert rows_now(org, "SELECT count(*) FROM audit_logs WHERE action = 'consent.mode'") == [(0,)]
 
 
 def test_consent_import_is_validated_recorded_and_idempotent(org: str, tmp_path: Path) -> None:
@@ -121,7 +109,7 @@ def test_consent_import_is_validated_recorded_and_idempotent(org: str, tmp_path:
         "Recorded 4 consent decisions from consent.csv (1 rows added nothing new)."
     )
     at = dt.datetime
-    assert fetch(org, CONSENTS_SQL) == [
+    assert rows_now(org, CONSENTS_SQL) == [
         ("p-ada", "uni", "research", "granted", "import", at(2026, 1, 10, tzinfo=dt.UTC)),
         ("p-ada", "uni", "research", "withdrawn", "import", at(2026, 2, 1, 8, 30, tzinfo=dt.UTC)),
         ("p-cyd", "uni", "research", "granted", "import", at(2026, 1, 15, 12, tzinfo=dt.UTC)),
@@ -132,8 +120,8 @@ def test_consent_import_is_validated_recorded_and_idempotent(org: str, tmp_path:
     assert again.stdout.strip() == (
         "Recorded 0 consent decisions from consent.csv (5 rows added nothing new)."
     )
-    assert len(fetch(org, CONSENTS_SQL)) == 4
-    audit = fetch(
+    assert len(rows_now(org, CONSENTS_SQL)) == 4
+    audit = rows_now(
         org,
         "SELECT target_id, details->>'rows', details->>'recorded' FROM audit_logs "
         "WHERE action = 'consent.import' ORDER BY id",
@@ -159,7 +147,7 @@ def test_undated_decisions_change_the_current_state_once(org: str, tmp_path: Pat
     assert first.stdout.strip() == (
         "Recorded 1 consent decisions from now.csv (2 rows added nothing new)."
     )
-    assert [(p, s) for p, _, _, s, _, _ in fetch(org, CONSENTS_SQL)] == [("p-ada", "withdrawn")]
+    assert [(p, s) for p, _, _, s, _, _ in rows_now(org, CONSENTS_SQL)] == [("p-ada", "withdrawn")]
     second = frames("consent", "import", str(file))
     assert second.stdout.startswith("Recorded 0 consent decisions")
 
@@ -204,8 +192,10 @@ def test_bad_consent_rows_are_all_reported_with_lines(org: str, tmp_path: Path) 
         "both as of 2026-01-01T00:00:00+00:00",
         "frames: error: 10 problems in bad.csv; nothing was imported",
     ]
-    assert fetch(org, CONSENTS_SQL) == []
-    assert fetch(org, "SELECT count(*) FROM audit_logs WHERE action = 'consent.import'") == [(0,)]
+    assert rows_now(org, CONSENTS_SQL) == []
+    assert rows_now(org, "SELECT count(*) FROM audit_logs WHERE action = 'consent.import'") == [
+        (0,)
+    ]
 
     header = write(tmp_path, "header.csv", "person,status\np-ada,granted\n")
     wrong = frames("consent", "import", str(header))
@@ -253,7 +243,7 @@ async def test_withdrawal_applies_to_what_is_captured_after_it(
         await pipeline.wait_idle()
     finally:
         await pipeline.stop()
-    assert await sql(org, "SELECT id, content FROM discord_messages ORDER BY id") == [
+    assert await rows(org, "SELECT id, content FROM discord_messages ORDER BY id") == [
         (1, "before the withdrawal"),
         (2, None),
     ]

@@ -7,11 +7,11 @@ import json
 import textwrap
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from tests.cli import frames
 from tests.conftest import shared_data, truncate_all
+from tests.sql import rows_now
 
 GUILD = "748545324524575035"
 GENERAL = "1012224565567721552"
@@ -26,18 +26,6 @@ ROSTER = textwrap.dedent(
 )
 
 
-async def _fetch(url: str, sql: str) -> list[tuple[object, ...]]:
-    connection = await asyncpg.connect(url)
-    try:
-        return [tuple(r) for r in await connection.fetch(sql)]
-    finally:
-        await connection.close()
-
-
-def fetch(url: str, sql: str) -> list[tuple[object, ...]]:
-    return asyncio.run(_fetch(url, sql))
-
-
 def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every captured table, for a database diff."""
     tables = (
@@ -49,7 +37,7 @@ def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
         "identities",
         "channel_mappings",
     )
-    return {t: sorted(map(repr, fetch(url, f"SELECT * FROM {t}"))) for t in tables}  # type: ignore[misc]
+    return {t: sorted(map(repr, rows_now(url, f"SELECT * FROM {t}"))) for t in tables}  # type: ignore[misc]
 
 
 @pytest.fixture
@@ -71,26 +59,28 @@ def test_example_export_with_its_thread(example: Path, cli_env: str) -> None:
     )
     assert report["unmapped_channels"] == {} and report["truncated_files"] == {}
 
-    rows = fetch(cli_env, "SELECT count(*), count(thread_id), count(content) FROM discord_messages")
+    rows = rows_now(
+        cli_env, "SELECT count(*), count(thread_id), count(content) FROM discord_messages"
+    )
     # Opt-in university: content is kept only for people who consented. Patrick gave no
     # consent and one author is not on the roster, so their messages keep metadata only.
-    withheld = fetch(
+    withheld = rows_now(
         cli_env,
         "SELECT count(*) FROM discord_messages WHERE author_id NOT IN "
         "(521486476985155645, 896568767994532880)",
     )[0][0]
     assert withheld > 0 and report["content_withheld"] == withheld
     assert rows == [(40, 5, 40 - withheld)]
-    thread = fetch(
+    thread = rows_now(
         cli_env,
         f"SELECT DISTINCT channel_id, thread_id, team_id FROM discord_messages WHERE thread_id = {THREAD}",
     )
     assert thread == [(int(GENERAL), int(THREAD), "demo-team")]
-    assert fetch(cli_env, f"SELECT parent_id, kind FROM discord_channels WHERE id = {THREAD}") == [
-        (int(GENERAL), "thread")
-    ]
+    assert rows_now(
+        cli_env, f"SELECT parent_id, kind FROM discord_channels WHERE id = {THREAD}"
+    ) == [(int(GENERAL), "thread")]
 
-    reply = fetch(
+    reply = rows_now(
         cli_env,
         "SELECT from_user_id, to_user_id, message_ids FROM discord_interfaces "
         "WHERE interaction_type = 'reply' AND source_message_id = 1060926346089476176",
@@ -98,18 +88,20 @@ def test_example_export_with_its_thread(example: Path, cli_env: str) -> None:
     assert reply == [
         (521486476985155645, 896568767994532880, [1060926346089476176, 1060926317920538735])
     ]
-    mention = fetch(
+    mention = rows_now(
         cli_env, "SELECT to_user_id FROM discord_interfaces WHERE interaction_type = 'mention'"
     )
     assert (896568767994532880,) in mention
-    types = dict(fetch(cli_env, "SELECT message_type, count(*) FROM discord_messages GROUP BY 1"))
+    types = dict(
+        rows_now(cli_env, "SELECT message_type, count(*) FROM discord_messages GROUP BY 1")
+    )
     assert types["question"] >= 3 and types["other"] >= 4
-    searched = fetch(
+    searched = rows_now(
         cli_env,
         "SELECT id FROM discord_messages WHERE search_vector @@ plainto_tsquery('english', 'book scanner')",
     )
     assert searched == [(1060927205481402388,)]
-    checkpoint = fetch(
+    checkpoint = rows_now(
         cli_env, f"SELECT last_message_id FROM capture_checkpoints WHERE channel_id = {GENERAL}"
     )
     assert checkpoint == [(1060928127137747099,)]
@@ -136,7 +128,7 @@ def test_unmapped_channels_are_reported_and_can_be_mapped(cli_env: str, tmp_path
     report = json.loads(result.stdout)
     assert report["unmapped_channels"] == {GENERAL: 40}
     assert report["skipped"] == {"unmapped channel": 40}
-    assert fetch(cli_env, "SELECT count(*) FROM discord_messages") == [(0,)]
+    assert rows_now(cli_env, "SELECT count(*) FROM discord_messages") == [(0,)]
 
     dry = json.loads(
         frames(
@@ -144,14 +136,14 @@ def test_unmapped_channels_are_reported_and_can_be_mapped(cli_env: str, tmp_path
         ).stdout
     )
     assert dry["newly_mapped"] == [GENERAL] and dry["messages_written"] == 40
-    assert fetch(cli_env, "SELECT count(*) FROM discord_messages") == [(0,)]
-    assert fetch(cli_env, "SELECT count(*) FROM channel_mappings") == [(0,)]
+    assert rows_now(cli_env, "SELECT count(*) FROM discord_messages") == [(0,)]
+    assert rows_now(cli_env, "SELECT count(*) FROM channel_mappings") == [(0,)]
 
     mapped = json.loads(
         frames("import", "discord", str(example), "--map-unmapped", "demo-team", "--json").stdout
     )
     assert mapped["messages_written"] == 40
-    assert fetch(cli_env, "SELECT team_id FROM channel_mappings") == [("demo-team",)]
+    assert rows_now(cli_env, "SELECT team_id FROM channel_mappings") == [("demo-team",)]
 
 
 def test_truncated_file_and_wrong_count(example: Path, cli_env: str, tmp_path: Path) -> None:
@@ -202,8 +194,10 @@ def test_dm_export_keeps_consenting_authors_and_derives_dm_interfaces(
     report = json.loads(result.stdout)
     assert report["skipped"]["DM without consent"] == 7
     assert report["messages_written"] == 28
-    assert fetch(cli_env, "SELECT bool_and(is_dm), count(*) FROM discord_messages") == [(True, 28)]
-    pairs = fetch(
+    assert rows_now(cli_env, "SELECT bool_and(is_dm), count(*) FROM discord_messages") == [
+        (True, 28)
+    ]
+    pairs = rows_now(
         cli_env,
         "SELECT DISTINCT from_user_id::text, to_user_id::text FROM discord_interfaces "
         "WHERE interaction_type = 'dm' ORDER BY 1, 2",

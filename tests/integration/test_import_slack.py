@@ -13,7 +13,8 @@ import pytest
 from core.imports.slack import slack_message_id, slack_number
 from tests.cli import frames
 from tests.conftest import truncate_all
-from tests.integration.test_import_discord import fetch, snapshot
+from tests.integration.test_import_discord import snapshot
+from tests.sql import rows_now
 
 ROSTER = textwrap.dedent(
     """\
@@ -136,7 +137,7 @@ def test_slack_export_maps_to_the_same_records(organisation: str, tmp_path: Path
 
     root = slack_message_id("C01EPS", "1725000100.000200")
     answer = slack_message_id("C01EPS", "1725000200.000300")
-    rows = fetch(
+    rows = rows_now(
         organisation,
         f"SELECT channel_id, thread_id, reference_id, message_type, content FROM discord_messages WHERE id = {answer}",
     )
@@ -149,37 +150,39 @@ def test_slack_export_maps_to_the_same_records(organisation: str, tmp_path: Path
             "@ana use the buck converter, see https://docs.google.com/document/d/x",
         )
     ]
-    reply = fetch(
+    reply = rows_now(
         organisation,
         f"SELECT from_user_id, to_user_id FROM discord_interfaces WHERE interaction_type = 'reply' AND source_message_id = {answer}",
     )
     assert reply == [(slack_number("U03CAT"), slack_number("U01ANA"))]
-    reaction = fetch(
+    reaction = rows_now(
         organisation,
         "SELECT from_user_id, to_user_id FROM discord_interfaces WHERE interaction_type = 'reaction'",
     )
     assert reaction == [(slack_number("U01ANA"), slack_number("U03CAT"))]
     thanks = slack_message_id("C01EPS", "1725000300.000400")
-    mentions = fetch(
+    mentions = rows_now(
         organisation,
         f"SELECT to_user_id FROM discord_interfaces WHERE interaction_type = 'mention' AND source_message_id = {thanks}",
     )
     assert mentions == [(slack_number("U03CAT"),)]
     handoff = slack_message_id("C01EPS", "1725100000.000100")
     # Ben withdrew: opt-out university keeps metadata, not content.
-    assert fetch(
+    assert rows_now(
         organisation,
         f"SELECT message_type, content, edited_at IS NOT NULL FROM discord_messages WHERE id = {handoff}",
     ) == [("handoff", None, True)]
-    bot = fetch(organisation, "SELECT is_bot FROM discord_messages WHERE content = 'PR #12 merged'")
+    bot = rows_now(
+        organisation, "SELECT is_bot FROM discord_messages WHERE content = 'PR #12 merged'"
+    )
     assert bot == [(True,)]
 
-    linked = fetch(
+    linked = rows_now(
         organisation,
         "SELECT username, person_id, link_source FROM identities WHERE provider = 'slack' ORDER BY username",
     )
     assert ("ana", "p-ana", "email-match") in linked and ("cat", None, None) in linked
-    people = fetch(
+    people = rows_now(
         organisation,
         "SELECT DISTINCT from_person_id FROM interfaces WHERE from_person_id IS NOT NULL",
     )

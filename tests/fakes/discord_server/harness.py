@@ -13,8 +13,6 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from bot.discord_bot import BotComponent
 from core.capture.pipeline import CapturePipeline
 from core.db.engine import Database
@@ -23,6 +21,7 @@ from core.org.roster import parse_roster
 from core.org.service import import_roster
 from core.settings import Settings
 from tests.fakes.discord_server.server import DiscordTestServer
+from tests.sql import rows
 
 ROSTER_HEADER = (
     "university_id,university_name,consent_mode,team_id,team_name,person_id,display_name,"
@@ -89,14 +88,6 @@ async def seed(
             actor="test",
             source="test",
         )
-
-
-async def rows(database_url: str, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        return [tuple(r) for r in await connection.fetch(sql, *args)]
-    finally:
-        await connection.close()
 
 
 async def until(database_url: str, sql: str, expected: object, seconds: float = 15.0) -> None:
