@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from core.capture.derive import CaptureContext, ChannelStreams
+from core.capture.records import MessageRecord
 from core.db.engine import Database
 from core.db.repositories.capture import AuthorDetails, CaptureRepository
 from core.imports.dce import dce_files, read_dce_file
@@ -44,6 +45,24 @@ async def table_rows(db: Database) -> dict[str, list[str]]:
     return found
 
 
+async def largest_channel(
+    db: Database, program: Path
+) -> tuple[list[MessageRecord], CaptureContext]:
+    """The organisation loaded and the largest export's records, with their capture context."""
+    await load_organisation(db, program, outcomes=False)
+    path = max(dce_files([program / "discord"]), key=lambda p: p.stat().st_size)
+    records = list(read_dce_file(path)[1])
+    async with db.transaction() as session:
+        repo = CaptureRepository(session)
+        await repo.ensure_authors({r.author_id: AuthorDetails(r.author_name) for r in records})
+        context = CaptureContext(
+            await repo.channel_contexts(),
+            await repo.author_contexts(sorted({r.author_id for r in records})),
+            await repo.consent_modes(),
+        )
+    return records, context
+
+
 async def test_a_separate_linker_process_imports_exactly_what_one_process_does(
     db: Database, program: Path
 ) -> None:
@@ -68,17 +87,7 @@ async def test_rows_already_stored_fall_back_to_the_upsert_and_change_nothing(
     """Messages gone (their reactions with them) but their interfaces still there: the
     straight COPY of the interfaces hits their keys, leaves nothing behind, and the upsert
     finds every row as it was."""
-    await load_organisation(db, program, outcomes=False)
-    path = max(dce_files([program / "discord"]), key=lambda p: p.stat().st_size)
-    records = list(read_dce_file(path)[1])
-    async with db.transaction() as session:
-        repo = CaptureRepository(session)
-        await repo.ensure_authors({r.author_id: AuthorDetails(r.author_name) for r in records})
-        context = CaptureContext(
-            await repo.channel_contexts(),
-            await repo.author_contexts(sorted({r.author_id for r in records})),
-            await repo.consent_modes(),
-        )
+    records, context = await largest_channel(db, program)
     derived = ChannelStreams().derive(records, context)
     assert derived.interfaces and derived.reactions
 
@@ -110,17 +119,7 @@ async def test_rows_already_stored_fall_back_to_the_upsert_and_change_nothing(
 
 
 async def test_a_batch_repeating_a_message_takes_the_upsert(db: Database, program: Path) -> None:
-    await load_organisation(db, program, outcomes=False)
-    path = max(dce_files([program / "discord"]), key=lambda p: p.stat().st_size)
-    records = list(read_dce_file(path)[1])
-    async with db.transaction() as session:
-        repo = CaptureRepository(session)
-        await repo.ensure_authors({r.author_id: AuthorDetails(r.author_name) for r in records})
-        context = CaptureContext(
-            await repo.channel_contexts(),
-            await repo.author_contexts(sorted({r.author_id for r in records})),
-            await repo.consent_modes(),
-        )
+    records, context = await largest_channel(db, program)
     derived = ChannelStreams(infer_replies=False).derive(records[:50] + records[:10], context)
 
     async with db.transaction() as session:
