@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from bot.commands.runtime import actor, configure_logging, console, database, load_settings, run
-from core.db.models.organisation import CONSENT_MODES
 from core.errors import FramesError, InputError
 from core.org.consent import (
     ConsentImportReport,
+    check_consent_mode,
     import_consents,
     read_consent_csv,
     set_consent_mode,
@@ -32,8 +32,7 @@ def consent_mode(university_id: str, mode: str) -> None:
     unless the person withdrew; metadata-only keeps no content for anyone. The mode applies
     to what is captured from now on (a running bot picks it up within 5 seconds).
     """
-    if mode not in CONSENT_MODES:
-        raise FramesError(f"MODE {mode!r} is not one of {', '.join(CONSENT_MODES)}")
+    check_consent_mode(mode)
     settings = load_settings()
     configure_logging(settings)
 

@@ -9,7 +9,6 @@ is sent only in the Authorization header and never printed.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +20,6 @@ from core.db.repositories.channels import ChannelMappingRepository
 from core.db.repositories.health import HealthRepository
 from core.errors import FramesError
 from core.settings import Settings
-
-log = logging.getLogger(__name__)
 
 DISCORD_API = "https://discord.com/api/v10"
 TIMEOUT_SECONDS = 5.0

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.repositories.capture_live import LiveCaptureRepository, StreamState
-
-DISCORD_EPOCH_MS = 1_420_070_400_000
+from core.simulate.snowflakes import snowflake_ms
 
 
 def snowflake_time(snowflake: int) -> dt.datetime:
     """When a Discord id was created (its top 42 bits are ms since the Discord epoch)."""
-    return dt.datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, dt.UTC)
+    return dt.datetime.fromtimestamp(snowflake_ms(snowflake) / 1000, dt.UTC)
 
 
 def human_duration(delta: dt.timedelta) -> str:

@@ -34,7 +34,7 @@ from core.csv_input import CsvRow, read_csv
 from core.db.models.organisation import CONSENT_MODES
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.consents import ConsentRepository, PersonRef
-from core.errors import InputError, InputProblem, NotFoundError
+from core.errors import FramesError, InputError, InputProblem, NotFoundError
 from core.org.service import record_consent_decisions
 
 CONSENT_REQUIRED = ("status",)
@@ -68,10 +68,7 @@ def _timestamp(row: CsvRow, column: str, now: dt.datetime) -> dt.datetime | None
     if value is None:
         return None
     try:
-        if len(value) == 10:
-            parsed = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC)
-        else:
-            parsed = dt.datetime.fromisoformat(value)
+        parsed = dt.datetime.fromisoformat(value)  # a date alone is its midnight
     except ValueError:
         row.problem(column, f"{value!r} is not a date or date-time (e.g. 2026-03-01T14:30Z)")
         return None
@@ -108,14 +105,6 @@ def read_consent_csv(
                 ConsentRow(row.line, status, scope, person_id, discord_user_id, email, recorded_at)
             )
     return records, problems
-
-
-def parse_consent_csv(path: Path, *, now: dt.datetime | None = None) -> list[ConsentRow]:
-    """Read a consent file; raise ``InputError`` listing every problem (with its line)."""
-    records, problems = read_consent_csv(path, now=now)
-    if problems:
-        raise InputError(problems)
-    return records
 
 
 async def import_consents(
@@ -207,15 +196,18 @@ async def import_consents(
     return report
 
 
+def check_consent_mode(mode: str) -> None:
+    """Refuse a mode FRAMES does not know (callers may check before opening the database)."""
+    if mode not in CONSENT_MODES:
+        raise FramesError(f"MODE {mode!r} is not one of {', '.join(CONSENT_MODES)}")
+
+
 async def set_consent_mode(
     session: AsyncSession, university_id: str, mode: str, *, actor: str
 ) -> str:
     """Set a university's consent mode; returns the previous one. It applies to what is
     captured from then on (the bot reloads modes every few seconds)."""
-    if mode not in CONSENT_MODES:
-        raise InputError(
-            [InputProblem("MODE", None, None, f"{mode!r} is not one of {', '.join(CONSENT_MODES)}")]
-        )
+    check_consent_mode(mode)
     consents = ConsentRepository(session)
     university = await consents.university(university_id)
     if university is None:
