@@ -26,11 +26,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import cogs
 from core.capture.backfill import BackfillCoordinator
+from core.capture.derive import LINK_MODE
 from core.capture.pipeline import CapturePipeline
 from core.db.engine import Database
 from core.db.repositories.capture_live import CommandSyncLock
 from core.errors import ConfigurationError
 from core.links.model import shipped_model
+from core.process import GC_THRESHOLD
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -272,15 +274,14 @@ class BotComponent:
             # process. Frozen out of the cyclic garbage collector, it is no longer walked
             # by every full collection: under a message flood those walks took a third of
             # the bot's time and stopped the gateway reader for up to 0.4 s at a time.
-            await asyncio.to_thread(shipped_model, "fast")
+            await asyncio.to_thread(shipped_model, LINK_MODE)
             gc.collect()
             gc.freeze()
-            # A flood allocates thousands of short-lived objects per batch (payloads,
-            # records, rows); collecting the young generation every 700 allocations spent
-            # about a tenth of the bot's time there. Every 100,000 (as imports do) took the
-            # benchmark's flood from about 13,300 to 14,000 messages/s over 20,000.
+            # A flood allocates thousands of short-lived objects per batch; the young
+            # generation is collected as seldom as in imports (every 100,000 allocations
+            # instead of 20,000 took the benchmark's flood from 13,300 to 14,000 msg/s).
             _, older, oldest = gc.get_threshold()
-            gc.set_threshold(100_000, older, oldest)
+            gc.set_threshold(GC_THRESHOLD[0], older, oldest)
         # Until backfill has caught a stream up, live writes must not move its checkpoint.
         self.pipeline.hold_checkpoints()
         self.pipeline.start()

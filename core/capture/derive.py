@@ -23,6 +23,7 @@ from core.capture.records import MessageRecord
 from core.capture.scoring import ScoreParts, score_parts
 from core.links import ChatMessage
 from core.links.infer import LinkStream, infer_streams
+from core.links.model import Mode
 from core.links.records import author_names, chat_message
 from core.links.text import TextFacts, read_text
 
@@ -68,6 +69,7 @@ ROLE_MENTION_WEIGHT = 0.5  # per member, divided by √(role size)
 THREAD_PROXIMITY = 5  # earlier distinct participants a thread message connects to, weight 1/rank
 ANSWER_LINK_CONFIDENCE = 0.5  # a link more likely than not makes a reply to a question an answer
 LINK_CONTEXT = 100  # earlier messages reply inference may link to (as in Kummerfeld et al.)
+LINK_MODE: Mode = "fast"  # the reply model capture and imports link with (keeps up with them)
 KNOWN_LIMIT = 20_000  # message summaries kept for reply look-ups before asking the database
 # Recent messages kept for reply inference, over all streams (about 2.5 kB each): a stream
 # that stays quiet while this many messages of other streams come in starts afresh.
@@ -209,7 +211,9 @@ class ReplyInference:
             _, forgotten = self._history.popitem(last=False)
             self._kept -= len(forgotten)
         found: dict[int, Inference] = {}
-        linked = infer_streams(streams, mode="fast", author_names=self._names, explain_starts=False)
+        linked = infer_streams(
+            streams, mode=LINK_MODE, author_names=self._names, explain_starts=False
+        )
         for links in linked:
             for link in links:
                 message_id, links_to = link.message_id, link.links_to
@@ -276,7 +280,7 @@ class ChannelStreams:
                 key = record.parent_channel_id or record.channel_id
                 batch.skipped_unmapped[key] = batch.skipped_unmapped.get(key, 0) + 1
                 continue
-            if record.is_dm and not _consented(context.authors.get(record.author_id)):
+            if record.is_dm and not consented(context.authors.get(record.author_id)):
                 batch.dms_without_consent += 1  # a DM is kept only for people who consented
                 continue
             self._derive_one(record, channel, context, batch, inferred.get(record.id))
@@ -498,7 +502,8 @@ class ChannelStreams:
             stream.participants.insert(0, record.author_id)
 
 
-def _consented(author: AuthorContext | None) -> bool:
+def consented(author: AuthorContext | None) -> bool:
+    """Whether the person gave consent: what a DM needs to be kept at all."""
     return author is not None and author.consent == "granted"
 
 

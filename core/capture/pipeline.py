@@ -32,6 +32,7 @@ from core.capture.derive import (
     ChannelContext,
     ChannelStreams,
     DerivedBatch,
+    consented,
 )
 from core.capture.records import (
     MemberEventRecord,
@@ -518,7 +519,7 @@ class CapturePipeline:
                 admitted.append(record)
                 continue
             author = authors.get(record.author_id)
-            if author is None or author.consent != "granted":
+            if author is None or not consented(author):
                 self.metrics.dms_without_consent += 1
                 continue
             channels[record.channel_id] = ChannelContext(

@@ -6,7 +6,6 @@ memory) and go through ``core.imports.runner``, the pipeline every history forma
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from functools import partial
 from itertools import islice
@@ -28,6 +27,7 @@ from core.imports.runner import (
     run_import,
 )
 from core.org.channels import ChannelMappingRecord, map_channels
+from core.process import usable_cores
 
 __all__ = ["ImportReport", "ProgressCallback", "import_discord", "map_unmapped"]
 
@@ -74,7 +74,7 @@ async def import_discord(
     )
     if separate_linker is None:
         separate_linker = (
-            len(os.sched_getaffinity(0)) >= LINKER_MIN_CPUS
+            usable_cores() >= LINKER_MIN_CPUS
             and sum(path.stat().st_size for path in files) >= LINKER_MIN_BYTES
         )
     if separate_linker:

@@ -22,14 +22,11 @@ from typing import Any
 
 from core.capture.derive import Inference, ReplyInference
 from core.capture.records import MessageRecord
+from core.process import GC_THRESHOLD
 
 log = logging.getLogger(__name__)
 
 BatchReader = Callable[[], list[MessageRecord]]  # the next batch; empty at the end
-# An import allocates millions of short-lived tuples; with the default first-generation
-# threshold (700) the cycle collector keeps walking every live object, which measured a
-# fifth of derivation time. Cycles are rare here, so both processes collect seldom.
-GC_THRESHOLD = (100_000, 50, 1000)
 AHEAD = 4  # batches the linker may run ahead of derivation (their inferences are small)
 _POLL_SECONDS = 1.0
 
@@ -92,7 +89,8 @@ class Linker:
         )
 
     async def __aenter__(self) -> Linker:
-        self._process.start()
+        # Starting pickles the file list into a pipe, which waits for the child to read it.
+        await asyncio.to_thread(self._process.start)
         return self
 
     async def __aexit__(

@@ -28,7 +28,8 @@ from core.capture.records import MessageRecord
 from core.db.engine import Database
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.capture import AuthorDetails, CaptureRepository, WriteCounts
-from core.imports.linker import GC_THRESHOLD, BatchReader, Linker
+from core.imports.linker import BatchReader, Linker
+from core.process import GC_THRESHOLD
 
 BATCH_SIZE = 5_000  # messages per transaction (10,000 took a 1M import to 498 MB; 5,000: 442 MB)
 

@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import logging
 import multiprocessing
-import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -24,6 +23,7 @@ from core.nda.loading import Payload, dataset_from_payload
 from core.nda.params import NDAParameters
 from core.nda.questions import resolve_questions
 from core.nda.weeks import week_bounds
+from core.process import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,7 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def default_workers() -> int:
-    return max(
-        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
+    return usable_cores()
 
 
 async def compute_weeks(
