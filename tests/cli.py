@@ -16,6 +16,12 @@ class CliResult:
     stderr: str
 
 
+def table_cells(output: str) -> list[list[str]]:
+    """The rows of a rich table (header first), cell text stripped."""
+    lines = [line.replace("┃", "│") for line in output.splitlines()]
+    return [[c.strip() for c in line.split("│")[1:-1]] for line in lines if "│" in line]
+
+
 def frames(*args: str) -> CliResult:
     out, err = io.StringIO(), io.StringIO()
     code = 0

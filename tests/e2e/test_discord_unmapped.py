@@ -14,7 +14,7 @@ import pytest
 
 from core.capture.status import snowflake_time
 from core.db.engine import Database
-from tests.cli import frames
+from tests.cli import frames, table_cells
 from tests.fakes.discord_server import DiscordTestServer, Guild
 from tests.fakes.discord_server import payloads as p
 from tests.fakes.discord_server.harness import rows, running_bot, seed, settle
@@ -46,11 +46,6 @@ async def lab(db: Database, tmp_path: Path) -> AsyncIterator[Lab]:
             [(guild.id, general, "t1")],
         )
         yield Lab(server, guild, general, social, off_topic, ada)
-
-
-def table_cells(output: str) -> list[list[str]]:
-    lines = [line.replace("┃", "│") for line in output.splitlines()]
-    return [[c.strip() for c in line.split("│")[1:-1]] for line in lines if "│" in line]
 
 
 def minute(message_id: int) -> str:

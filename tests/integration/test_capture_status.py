@@ -13,10 +13,10 @@ import asyncpg
 import pytest
 
 from core.capture.status import human_duration, snowflake_time
-from tests.cli import frames
+from tests.cli import frames, table_cells
 from tests.conftest import truncate_all
+from tests.fakes.discord_server.snowflakes import snowflake_at as snowflake
 
-DISCORD_EPOCH_MS = 1_420_070_400_000
 GUILD = 600000000000000001
 GENERAL, QUIET, SHARED, THREAD = (
     600000000000000010,
@@ -30,10 +30,6 @@ ROSTER = textwrap.dedent(
     uni,p1,Ada,student,t1,prog
     """
 )
-
-
-def snowflake(at: dt.datetime, low: int = 0) -> int:
-    return ((int(at.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22) | low
 
 
 def test_snowflake_time_and_human_durations() -> None:
@@ -194,8 +190,7 @@ def test_capture_status_json(seeded: dict[str, int]) -> None:
 def test_capture_status_table(seeded: dict[str, int]) -> None:
     result = frames("capture", "status")
     assert result.exit_code == 0, result.stderr
-    lines = [line.replace("┃", "│") for line in result.stdout.splitlines()]
-    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in lines if "│" in line]
+    cells = table_cells(result.stdout)
     newest_at = snowflake_time(seeded["newest"]).strftime("%Y-%m-%d %H:%M:%S UTC")
     thread_at = snowflake_time(seeded["thread_message"]).strftime("%Y-%m-%d %H:%M:%S UTC")
     assert cells == [

@@ -15,7 +15,7 @@ from core.capture.pipeline import CapturePipeline
 from core.capture.records import MessageRecord
 from core.capture.sightings import GuildChannelRecord
 from core.db.engine import Database
-from tests.cli import frames
+from tests.cli import frames, table_cells
 from tests.conftest import truncate_all
 from tests.sql import rows, rows_now
 
@@ -74,12 +74,6 @@ def guild(cli_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
     asyncio.run(record())
     return cli_env
-
-
-def table_cells(output: str) -> list[list[str]]:
-    """The rows of a rich table (header first), cell text stripped."""
-    lines = [line.replace("┃", "│") for line in output.splitlines()]
-    return [[c.strip() for c in line.split("│")[1:-1]] for line in lines if "│" in line]
 
 
 def mappings(url: str) -> list[tuple[object, ...]]:
