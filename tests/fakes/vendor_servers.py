@@ -182,31 +182,3 @@ def octokit_recordings(fixture: Path) -> list[Recording]:
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-class ThreadedReplay:
-    """A :class:`ReplayServer` on its own event loop in a thread, for CLI tests (the CLI
-    runs its own loop with ``asyncio.run``)."""
-
-    def __init__(self, server: ReplayServer) -> None:
-        import asyncio
-        import threading
-
-        self.server = server
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-
-    def __enter__(self) -> ReplayServer:
-        import asyncio
-
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(10)
-        return self.server
-
-    def __exit__(self, *exc_info: object) -> None:
-        import asyncio
-
-        asyncio.run_coroutine_threadsafe(self.server.close(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()

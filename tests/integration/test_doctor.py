@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from tests.cli import frames
 from tests.conftest import create_test_database, truncate_all
 from tests.fakes.discord_server import DiscordTestServer
+from tests.fakes.threaded import ServerThread
 
 GUILD, CHANNEL = 500000000000000001, 500000000000000002
 OTHER_GUILD, OTHER_CHANNEL = 500000000000000003, 500000000000000004
@@ -22,29 +22,10 @@ GONE_CHANNEL = 500000000000000005
 PORTAL = "the Developer Portal (https://discord.com/developers/applications) → your app → Bot"
 
 
-class ThreadedDiscord:
-    """The Discord test server on its own loop, so the CLI (which runs its own) can call it."""
-
-    def __init__(self) -> None:
-        self.server = DiscordTestServer(token="doctor-secret-token")
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-
-    def __enter__(self) -> DiscordTestServer:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(10)
-        return self.server
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
-
 @pytest.fixture
 def discord(monkeypatch: pytest.MonkeyPatch) -> Iterator[DiscordTestServer]:
-    with ThreadedDiscord() as server:
+    server = DiscordTestServer(token="doctor-secret-token")
+    with ServerThread(server, server.start, server.stop):
         monkeypatch.setenv("DISCORD_TOKEN", server.token)
         monkeypatch.setenv("DISCORD_API_BASE", server.api_base)
         monkeypatch.delenv("DISCORD_GATEWAY_URL", raising=False)

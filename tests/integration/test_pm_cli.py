@@ -19,7 +19,8 @@ from core.db.repositories.organisation import OrganisationRepository
 from tests.cli import frames
 from tests.conftest import REPO_ROOT, settings_for, shared_data, truncate_all
 from tests.fakes.pm_setup import fetch
-from tests.fakes.vendor_servers import ReplayServer, ThreadedReplay, octokit_recordings
+from tests.fakes.threaded import ServerThread
+from tests.fakes.vendor_servers import ReplayServer, octokit_recordings
 
 SECRET_VALUE = "ghp_s3cr3t-value-never-shown"
 
@@ -67,7 +68,7 @@ def test_connect_list_and_sync_keep_secrets_out_of_output_and_database(
         shared_data("github", "octokit-fixtures", "paginate-issues", "normalized-fixture.json")
     ):
         server.add(recording)
-    with ThreadedReplay(server):
+    with ServerThread(server, server.start, server.close):
         result = frames(
             "pm",
             "connect",
