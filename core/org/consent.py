@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.capture.consent import DEFAULT_MODE
 from core.csv_input import CsvRow, read_csv
+from core.db.models.governance import RESEARCH_SCOPE
 from core.db.models.organisation import CONSENT_MODES
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.consents import ConsentRepository, PersonRef
@@ -40,7 +41,6 @@ from core.org.service import record_consent_decisions
 CONSENT_REQUIRED = ("status",)
 CONSENT_OPTIONAL = ("person_id", "discord_user_id", "email", "recorded_at", "scope")
 STATUSES = ("granted", "withdrawn")
-DEFAULT_SCOPE = "research"
 _SCOPE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # A clock a little ahead of ours is not "the future".
 _CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -94,7 +94,7 @@ def read_consent_csv(
         discord_user_id = row.snowflake("discord_user_id")
         email = row.email("email")
         recorded_at = _timestamp(row, "recorded_at", now)
-        scope = (row.text("scope") or DEFAULT_SCOPE).lower()
+        scope = (row.text("scope") or RESEARCH_SCOPE).lower()
         if not _SCOPE.match(scope):
             row.problem("scope", f"{scope!r} is not a scope (lower-case letters, digits, -, _)")
         if not any(row.text(c) for c in ("person_id", "discord_user_id", "email")):

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db.models.governance import RESEARCH_SCOPE
 from core.db.repositories.audit import AuditRepository
 from core.db.repositories.consents import ConsentRepository
 from core.db.repositories.organisation import OrganisationRepository
@@ -181,7 +182,7 @@ async def import_roster(
                 "person_id": p.id,
                 "university_id": p.university_id,
                 "status": p.consent,
-                "scope": "research",
+                "scope": RESEARCH_SCOPE,
                 "source": "roster",
             }
             for p in people
@@ -235,16 +236,16 @@ async def record_consent_decisions(session: AsyncSession, rows: list[dict[str, A
     unless the same decision at the same time is stored already, so re-importing a file
     changes nothing. The latest decision by ``recorded_at`` is what capture applies.
     """
+    consents = ConsentRepository(session)
     dated = [row for row in rows if row.get("recorded_at") is not None]
     recorded = 0
     if dated:
-        consents = ConsentRepository(session)
         stored = await consents.stored_decisions(sorted({row["person_id"] for row in dated}))
         new: dict[tuple[str, str, str, dt.datetime], dict[str, Any]] = {}
         for row in dated:
             key = (
                 row["person_id"],
-                row.get("scope", "research"),
+                row.get("scope", RESEARCH_SCOPE),
                 row["status"],
                 row["recorded_at"],
             )
@@ -256,6 +257,6 @@ async def record_consent_decisions(session: AsyncSession, rows: list[dict[str, A
     for row in rows:
         if row.get("recorded_at") is None:
             clean = {k: v for k, v in row.items() if k != "recorded_at"}
-            now_rows.setdefault((row["person_id"], row.get("scope", "research")), clean)
-    recorded += await OrganisationRepository(session).record_consents(list(now_rows.values()))
+            now_rows.setdefault((row["person_id"], row.get("scope", RESEARCH_SCOPE)), clean)
+    recorded += await consents.record_consents(list(now_rows.values()))
     return recorded

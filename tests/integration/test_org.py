@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from core.db.engine import Database
+from core.db.repositories.consents import ConsentRepository
 from core.db.repositories.organisation import OrganisationRepository
 from core.org.roster import parse_roster
 from core.org.service import import_roster
@@ -245,7 +246,7 @@ async def test_repository_reads(db: Database, tmp_path: Path) -> None:
             "github",
             "email",
         }
-        consents = await repo.current_consents(["cpp-s001", "cpp-s002"])
+        consents = await ConsentRepository(session).current_consents(["cpp-s001", "cpp-s002"])
         assert consents == {
             ("cpp-s001", "research"): "granted",
             ("cpp-s002", "research"): "withdrawn",

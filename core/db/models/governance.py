@@ -7,6 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.models.base import Base, CreatedAt, Json, Timestamp
 
+RESEARCH_SCOPE = "research"  # what a consent decision covers unless it says otherwise
+
 
 class Consent(Base):
     """One consent decision; a person's current state is their latest row per scope."""
@@ -20,7 +22,7 @@ class Consent(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     university_id: Mapped[str] = mapped_column(ForeignKey("universities.id", ondelete="CASCADE"))
-    scope: Mapped[str] = mapped_column(server_default="research")
+    scope: Mapped[str] = mapped_column(server_default=RESEARCH_SCOPE)
     status: Mapped[str]
     consent_text_version: Mapped[str] = mapped_column(server_default="v1")
     source: Mapped[str]  # roster, slash-command, panel

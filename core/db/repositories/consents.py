@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import Consent, Identity, Person, University
+from core.db.models.governance import RESEARCH_SCOPE
 
 
 @dataclass(frozen=True)
@@ -80,3 +82,28 @@ class ConsentRepository:
         if rows:
             self.session.add_all([Consent(**row) for row in rows])
             await self.session.flush()
+
+    async def record_consents(self, rows: list[dict[str, Any]]) -> int:
+        """Append consent decisions that change a person's current state; return how many."""
+        current = await self.current_consents([row["person_id"] for row in rows])
+        changed = [
+            row
+            for row in rows
+            if current.get((row["person_id"], row.get("scope", RESEARCH_SCOPE))) != row["status"]
+        ]
+        await self.add_decisions(changed)
+        return len(changed)
+
+    async def current_consents(self, person_ids: Sequence[str]) -> dict[tuple[str, str], str]:
+        """Each person's latest decision per scope."""
+        if not person_ids:
+            return {}
+        latest = (
+            select(Consent.person_id, Consent.scope, Consent.status)
+            .where(Consent.person_id.in_(person_ids))
+            .ext(distinct_on(Consent.person_id, Consent.scope))
+            .order_by(
+                Consent.person_id, Consent.scope, Consent.recorded_at.desc(), Consent.id.desc()
+            )
+        )
+        return {(p, s): status for p, s, status in (await self.session.execute(latest)).all()}

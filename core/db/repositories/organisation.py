@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.models import (
     AcademicTerm,
     ChannelMapping,
-    Consent,
     Identity,
     Person,
     Program,
@@ -85,32 +84,7 @@ class OrganisationRepository:
         """Create or re-link accounts; a roster link is authoritative for its account."""
         await self._upsert(Identity, rows, ["provider", "external_id"])
 
-    async def record_consents(self, rows: list[dict[str, Any]]) -> int:
-        """Append consent decisions that change a person's current state; return how many."""
-        changed = []
-        current = await self.current_consents([row["person_id"] for row in rows])
-        for row in rows:
-            if current.get((row["person_id"], row.get("scope", "research"))) != row["status"]:
-                changed.append(row)
-        if changed:
-            self.session.add_all([Consent(**row) for row in changed])
-            await self.session.flush()
-        return len(changed)
-
     # --- reads ----------------------------------------------------------------------------
-    async def current_consents(self, person_ids: Sequence[str]) -> dict[tuple[str, str], str]:
-        if not person_ids:
-            return {}
-        latest = (
-            select(Consent.person_id, Consent.scope, Consent.status)
-            .where(Consent.person_id.in_(person_ids))
-            .ext(distinct_on(Consent.person_id, Consent.scope))
-            .order_by(
-                Consent.person_id, Consent.scope, Consent.recorded_at.desc(), Consent.id.desc()
-            )
-        )
-        return {(p, s): status for p, s, status in (await self.session.execute(latest)).all()}
-
     async def existing_ids(self, model: type[Any], ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
