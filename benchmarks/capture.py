@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +48,13 @@ from core.org.roster import parse_roster
 from core.org.service import import_roster
 from core.settings import Settings
 from tests.fakes.discord_server import DiscordTestServer
-from tests.fakes.discord_server.harness import FRAMES, rows, wait_connected
+from tests.fakes.discord_server.harness import (
+    FRAMES,
+    bot_process,
+    reaped,
+    until,
+    wait_connected,
+)
 
 ROSTER = (
     "university_id,university_name,consent_mode,team_id,team_name,person_id,display_name,"
@@ -63,19 +68,6 @@ def bot_command(name: str) -> list[str]:
     if name == "frames":
         return [str(FRAMES), "bot"]  # as deployed: production pipeline settings
     return [sys.executable, str(Path(__file__).resolve()), "--naive-bot"]
-
-
-def start_bot(name: str, server: DiscordTestServer, url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DISCORD_TOKEN": server.token,
-        "DISCORD_API_BASE": server.api_base,
-        "DISCORD_GATEWAY_URL": server.gateway_url,
-        "FRAMES_LOG_LEVEL": "WARNING",
-    }
-    with log.open("ab") as out:
-        return subprocess.Popen(bot_command(name), env=env, stdout=out, stderr=out)
 
 
 async def naive_bot() -> None:
@@ -182,15 +174,6 @@ class Watcher:
         return max(self.seen[i] for i in ids)
 
 
-async def checkpoint_reaches(url: str, channel: int, message_id: int, seconds: float = 60) -> None:
-    deadline = time.perf_counter() + seconds
-    sql = "SELECT max(last_message_id) FROM capture_checkpoints WHERE channel_id = $1"
-    while (await rows(url, sql, channel))[0][0] != message_id:
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"channel {channel} never caught up to {message_id}")
-        await asyncio.sleep(0.05)
-
-
 def progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -212,52 +195,56 @@ async def measure_bot(
 ) -> Result:
     watcher = Watcher(url)
     polling = watcher.task = asyncio.create_task(watcher.run())
-    process = start_bot(name, server, url, log)
+    process = bot_process(
+        server, url, log, command=bot_command(name), environment={"FRAMES_LOG_LEVEL": "WARNING"}
+    )
     try:
-        await wait_connected(server, process, log, seconds=120)
-        warm = [watcher.expect(await server.say(channel, author, "warm-up"))]
-        await watcher.until_all(warm, 60)
-        if name == "frames":
-            # Ready means caught up: the start-up backfill (after discord.py's guild-ready
-            # wait) has read the channel and released its checkpoint. Flooding before that
-            # would measure the catch-up re-reading the flood from history as well.
-            await checkpoint_reaches(url, channel, warm[0])
-        progress(f"{name}: ready")
+        with reaped(process):
+            await wait_connected(server, process, log, seconds=120)
+            warm = [watcher.expect(await server.say(channel, author, "warm-up"))]
+            await watcher.until_all(warm, 60)
+            if name == "frames":
+                # Ready means caught up: the start-up backfill (after discord.py's guild-ready
+                # wait) has read the channel and released its checkpoint. Flooding before that
+                # would measure the catch-up re-reading the flood from history as well.
+                checkpoint = (
+                    "SELECT max(last_message_id) FROM capture_checkpoints "  # noqa: S608 - an id
+                    f"WHERE channel_id = {channel}"
+                )
+                await until(url, checkpoint, warm[0], 60)
+            progress(f"{name}: ready")
 
-        # (1) flood: as fast as the bot reads (the socket's back-pressure paces the server)
-        sent: dict[int, float] = {}
-        for n in range(messages):
-            message_id = watcher.expect(await server.say(channel, author, f"{name} flood {n}"))
-            sent[message_id] = time.perf_counter()
-            if n % 200 == 199:
-                await asyncio.sleep(0)
-        first = min(sent.values())
-        last = await watcher.until_all(list(sent))
-        rate = messages / (last - first)
-        progress(f"{name}: flood of {messages} stored, {rate:,.0f} messages/s")
+            # (1) flood: as fast as the bot reads (the socket's back-pressure paces the server)
+            sent: dict[int, float] = {}
+            for n in range(messages):
+                message_id = watcher.expect(await server.say(channel, author, f"{name} flood {n}"))
+                sent[message_id] = time.perf_counter()
+                if n % 200 == 199:
+                    await asyncio.sleep(0)
+            first = min(sent.values())
+            last = await watcher.until_all(list(sent))
+            rate = messages / (last - first)
+            progress(f"{name}: flood of {messages} stored, {rate:,.0f} messages/s")
 
-        # (2) paced at half the sustained rate: latency from event to committed row
-        paced_rate = rate / 2
-        paced: dict[int, float] = {}
-        started = time.perf_counter()
-        while (elapsed := time.perf_counter() - started) < paced_seconds:
-            while len(paced) < int(elapsed * paced_rate):
-                message_id = watcher.expect(await server.say(channel, author, f"{name} paced"))
-                paced[message_id] = time.perf_counter()
-            await asyncio.sleep(0.005)
-        progress(f"{name}: {len(paced)} paced messages sent")
-        await watcher.until_all(list(paced), 60)
-        process.send_signal(signal.SIGTERM)
-        if await asyncio.to_thread(process.wait, 60) != 0:
-            raise RuntimeError(f"{name} bot exited {process.returncode}: see {log}")
-        latencies = [watcher.seen[i] - t for i, t in paced.items()]
-        return Result(
-            name, rate, percentile(latencies, 0.5), percentile(latencies, 0.99), paced_rate
-        )
+            # (2) paced at half the sustained rate: latency from event to committed row
+            paced_rate = rate / 2
+            paced: dict[int, float] = {}
+            started = time.perf_counter()
+            while (elapsed := time.perf_counter() - started) < paced_seconds:
+                while len(paced) < int(elapsed * paced_rate):
+                    message_id = watcher.expect(await server.say(channel, author, f"{name} paced"))
+                    paced[message_id] = time.perf_counter()
+                await asyncio.sleep(0.005)
+            progress(f"{name}: {len(paced)} paced messages sent")
+            await watcher.until_all(list(paced), 60)
+            process.send_signal(signal.SIGTERM)
+            if await asyncio.to_thread(process.wait, 60) != 0:
+                raise RuntimeError(f"{name} bot exited {process.returncode}: see {log}")
+            latencies = [watcher.seen[i] - t for i, t in paced.items()]
+            return Result(
+                name, rate, percentile(latencies, 0.5), percentile(latencies, 0.99), paced_rate
+            )
     finally:
-        if process.poll() is None:
-            process.kill()
-            await asyncio.to_thread(process.wait, 10)
         polling.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await polling

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -121,10 +121,15 @@ FRAMES = Path(sys.executable).parent / "frames"
 
 
 def bot_process(
-    server: DiscordTestServer, database_url: str, log: Path, *args: str
+    server: DiscordTestServer,
+    database_url: str,
+    log: Path,
+    *args: str,
+    command: Sequence[str] = (str(FRAMES), "bot"),
+    environment: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """``frames bot [args]`` with nothing but the token, the endpoints and the database set;
-    its output is appended to ``log``."""
+    """``frames bot [args]`` (or another bot's ``command``) with nothing but the token, the
+    endpoints and the database set, plus ``environment``; its output is appended to ``log``."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -132,9 +137,10 @@ def bot_process(
         "DISCORD_API_BASE": server.api_base,
         "DISCORD_GATEWAY_URL": server.gateway_url,
         "FRAMES_DATA_DIR": str(log.parent / "data"),
+        **(environment or {}),
     }
     with log.open("ab") as out:
-        return subprocess.Popen([str(FRAMES), "bot", *args], env=env, stdout=out, stderr=out)
+        return subprocess.Popen([*command, *args], env=env, stdout=out, stderr=out)
 
 
 async def wait_connected(
