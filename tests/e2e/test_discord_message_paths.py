@@ -4,9 +4,7 @@ discord.py builds for the same payload (as backfill and DMs still do), field for
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any
 
 from cogs.capture._cog import message_record, message_record_from_payload
 from core.db.engine import Database
@@ -31,22 +29,13 @@ async def test_payload_records_equal_discord_message_records(
             [(guild.id, general, "t1")],
         )
 
-        async def say_shaped(channel: int, author: int, content: str, **shape: Any) -> int:
-            """A message whose stored payload gets extra fields before it is dispatched."""
-            stored = s._store_message(channel, author, content)
-            message_id = int(stored.pop("id_int"))
-            payload = s.messages[channel][message_id]
-            payload.update(shape)
-            await s.dispatch("MESSAGE_CREATE", copy.deepcopy(payload), guild.id)
-            return message_id
-
         async with running_bot(s, db, database_url) as bot:
             mech = await s.add_role(guild, "mech")
             await s.set_roles(guild, bob, [mech])
             guild.members[ada]["nick"] = "Ada L."
             question = await s.say(general, ada, "How do we size the battery?")
             await s.say(general, bob, "Use the sheet", reply_to=question, mentions=[ada])
-            await say_shaped(
+            await s.say(
                 general,
                 ada,
                 f"<@&{mech}> please review",
@@ -64,10 +53,10 @@ async def test_payload_records_equal_discord_message_records(
                 embeds=[{"type": "link", "url": "https://docs.example/power"}],
                 pinned=True,
             )
-            await say_shaped(general, helper, "build passed", webhook_id=None)
+            await s.say(general, helper, "build passed", webhook_id=None)
             thread = await s.create_thread(general, bob, "Battery sizing")
             await s.say(thread, bob, "in the thread")
-            await say_shaped(
+            await s.say(
                 general,
                 bob,
                 "Battery sizing",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import datetime as dt
 import json
 import logging
@@ -275,7 +276,10 @@ class DiscordTestServer:
         *,
         reply_to: int | None = None,
         mentions: list[int] = (),  # type: ignore[assignment]
+        **fields: Any,
     ) -> int:
+        """``fields`` are further payload fields (role mentions, attachments, the member),
+        stored with the message and sent with it."""
         stored = self._store_message(
             channel_id,
             author_id,
@@ -284,9 +288,11 @@ class DiscordTestServer:
             mentions=mentions,
             kind=19 if reply_to else 0,
         )
-        message_id = stored.pop("id_int")
+        message_id = int(stored.pop("id_int"))
+        self.messages[channel_id][message_id].update(fields)
+        stored.update(copy.deepcopy(fields))
         await self.dispatch("MESSAGE_CREATE", stored, self.channel_guild[channel_id])
-        return int(message_id)
+        return message_id
 
     async def edit(self, channel_id: int, message_id: int, content: str) -> None:
         message = self.messages[channel_id][message_id]
