@@ -14,6 +14,7 @@ from collections import OrderedDict, deque
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
 import orjson
 
@@ -224,7 +225,16 @@ class ReplyInference:
         return found
 
 
-def is_mapped(record: MessageRecord, channels: Container[int]) -> bool:
+class InChannel(Protocol):
+    """A message, or a change to one: in a channel, or in a thread under ``parent``."""
+
+    @property
+    def channel_id(self) -> int: ...
+    @property
+    def parent_channel_id(self) -> int | None: ...
+
+
+def is_mapped(record: InChannel, channels: Container[int]) -> bool:
     """Whether the record's channel, or a thread's parent, is mapped (as ``channel_for``)."""
     parent = record.parent_channel_id
     return record.channel_id in channels or bool(parent and parent in channels)

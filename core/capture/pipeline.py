@@ -33,6 +33,7 @@ from core.capture.derive import (
     ChannelStreams,
     DerivedBatch,
     consented,
+    is_mapped,
 )
 from core.capture.records import (
     MemberEventRecord,
@@ -483,7 +484,7 @@ class CapturePipeline:
                 [t for t in threads if t.parent_id in channels or t.thread_id in channels]
             )
             await live.apply_pending([r.id for r in stored_messages])
-            mapped_changes = [c for c in changes if self._mapped(c, channels)]
+            mapped_changes = [c for c in changes if is_mapped(c, channels)]
             dm_changes = [c for c in changes if c.guild_id is None]
             change_counts = await live.apply_changes(mapped_changes)
             dm_counts = await live.apply_changes(dm_changes, keep_missing=False)
@@ -527,12 +528,6 @@ class CapturePipeline:
             )
             admitted.append(record)
         return admitted
-
-    @staticmethod
-    def _mapped(change: MessageChange, channels: dict[int, ChannelContext]) -> bool:
-        return change.channel_id in channels or (
-            change.parent_channel_id is not None and change.parent_channel_id in channels
-        )
 
     async def _refresh_context(self, repo: CaptureRepository) -> None:
         now = time.monotonic()

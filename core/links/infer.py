@@ -234,10 +234,11 @@ def decode(
             else:
                 offsets = sorted([offset, *more], reverse=True)
                 targets = tuple(messages[position - step].id for step in offsets)
-            if row not in feature_row:
-                links.append(InferredLink(message.id, targets, confidence[row], {}))
-                continue
-            chosen = zip(used_names, feature_row[row], strict=True)
-            features = {name: value for name, value in chosen if value}
+            chosen = feature_row.get(row)
+            features = (
+                {name: value for name, value in zip(used_names, chosen, strict=True) if value}
+                if chosen is not None
+                else {}
+            )
             links.append(InferredLink(message.id, targets, confidence[row], features))
     return links
