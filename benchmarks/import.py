@@ -1,6 +1,6 @@
 """Import throughput against raw COPY of the same rows into the same table, in one run.
 
-    python benchmarks/import.py [--messages 200000] [--seed 7] [--linker auto|on|off]
+    python benchmarks/import.py [--messages 200000] [--seed 7] [--linker auto|on|off|compare]
 
 1. simulates a program with the given number of messages (DiscordChatExporter files);
 2. imports it end to end with ``import_discord`` (parsing, consent, classification,
@@ -13,7 +13,8 @@
    deriving: the rate no import can pass, however cheap its Python.
 
 ``--linker on`` runs reply inference in a second process whatever the machine (``auto``:
-as the importer decides, by export size and cores).
+as the importer decides, by export size and cores); ``--linker compare`` imports without it,
+then again with it, and prints both rates (the evidence for the importer's rule).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ from core.settings import Settings
 from core.simulate import SimulationConfig, simulate
 
 
-async def measure(program: Path, url: str, linker: bool | None = None) -> None:
+async def measure(
+    program: Path, url: str, linker: bool | None = None, *, compare_linker: bool = False
+) -> None:
     settings = Settings(DATABASE_URL=url)  # type: ignore[call-arg]
     async with open_database(settings, migrate=True) as db:
         async with db.transaction() as session:
@@ -95,6 +98,14 @@ async def measure(program: Path, url: str, linker: bool | None = None) -> None:
             copy_seconds = time.perf_counter() - started
         copy_rate = len(rows) / copy_seconds
 
+        linked_rate = None
+        if compare_linker:
+            # The same import again, reply inference in a second process, on empty tables.
+            await _empty_captured_tables(db)
+            started = time.perf_counter()
+            await import_discord(db, [program / "discord"], actor="benchmark", separate_linker=True)
+            linked_rate = report.messages_read / (time.perf_counter() - started)
+
     print(f"messages                      {report.messages_read:>10,}")
     print(f"interfaces derived            {report.interfaces_written:>10,}")
     print(
@@ -107,6 +118,9 @@ async def measure(program: Path, url: str, linker: bool | None = None) -> None:
         f"{rows_written / len(rows):.2f} rows per message)"
     )
     print(f"ratio write alone / raw COPY  {write_rate / copy_rate:>10.2f}   (the import's ceiling)")
+    if linked_rate is not None:
+        print(f"import, linker process        {linked_rate:>10,.0f} messages/s")
+        print(f"ratio linker / one process    {linked_rate / import_rate:>10.2f}")
 
 
 async def _empty_captured_tables(db: Database) -> None:
@@ -123,16 +137,16 @@ def main() -> None:
     )
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--linker", choices=("auto", "on", "off"), default="auto")
+    parser.add_argument("--linker", choices=("auto", "on", "off", "compare"), default="auto")
     args = parser.parse_args()
-    linker = {"auto": None, "on": True, "off": False}[args.linker]
+    linker = {"auto": None, "on": True, "off": False, "compare": False}[args.linker]
     with tempfile.TemporaryDirectory(prefix="frames-bench-") as work:
         program = Path(work) / "program"
         simulate(SimulationConfig(seed=args.seed, messages=args.messages), program)
         server = EmbeddedPostgres(Path(work) / "pgdata")
         url = server.start()
         try:
-            asyncio.run(measure(program, url, linker))
+            asyncio.run(measure(program, url, linker, compare_linker=args.linker == "compare"))
         finally:
             server.stop()
 

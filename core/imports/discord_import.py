@@ -33,9 +33,9 @@ __all__ = ["ImportReport", "ProgressCallback", "import_discord", "map_unmapped"]
 
 # Reply inference runs in a second process for exports from this size on (about 60,000
 # messages), on machines with a core for each of importer, linker and PostgreSQL. On two
-# cores it measured even with one process at 100,000 messages and 9% faster at 300,000,
-# for some 250 MB more memory (the linker loads its own XGBoost); its start (about 2 s)
-# and reading the export twice weigh on smaller imports.
+# cores it measured 1.05x one process at 100,000 messages (`benchmarks/import.py --linker
+# compare`), for some 250 MB more memory (the linker loads its own XGBoost); its start
+# (about 2 s) and reading the export twice weigh on smaller imports.
 LINKER_MIN_BYTES = 64_000_000
 LINKER_MIN_CPUS = 3
 
